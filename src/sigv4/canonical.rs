@@ -1,0 +1,478 @@
+//! Step 1 of SigV4: the canonical request.
+//!
+//! ```text
+//! METHOD \n CANONICAL-URI \n CANONICAL-QUERY \n CANONICAL-HEADERS \n SIGNED-HEADERS \n PAYLOAD-HASH
+//! ```
+//!
+//! Every rule here is the specification's, checked against the AWS test suite and, differentially,
+//! against aws-sigv4: header names lower-cased and sorted, values trimmed with runs of spaces
+//! collapsed, repeated headers joined with `,` in order; query parameters decoded, encoded with
+//! only RFC 3986 unreserved characters kept, sorted by encoded name then value, `name=` when empty.
+
+use super::{
+    ALGORITHM, PercentEncodingMode, SessionTokenMode, SignableRequest, SignatureLocation,
+    SigningError, SigningParams, UriPathNormalizationMode,
+};
+use percent_encoding::{
+    AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_decode_str, percent_encode,
+};
+use std::borrow::Cow;
+
+/// Everything except RFC 3986 unreserved characters (`A-Za-z0-9-_.~`) is percent-encoded.
+pub const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+/// As [`URI_ENCODE`], but `/` is kept: the set for paths.
+pub const PATH_ENCODE: &AsciiSet = &URI_ENCODE.remove(b'/');
+
+/// The canonical request and the signed-headers list it names.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct CanonicalRequest {
+    /// The canonical request text, which is hashed into the string to sign.
+    pub text: String,
+    /// The `;`-joined signed header names (also inside `text`).
+    pub signed_headers: String,
+}
+
+/// The parts of a signature that the signer adds to the canonical request.
+pub(crate) struct Added<'a> {
+    pub date_time: &'a str,
+    pub payload_hash: &'a str,
+    /// The credential, `AKID/DATE/REGION/SERVICE/aws4_request` (query mode).
+    pub credential: &'a str,
+    /// The session token, when it is signed.
+    pub signed_token: Option<&'a str>,
+}
+
+/// Builds the canonical request of `request` under `params`, with the values signing adds.
+pub(crate) fn canonical_request(
+    request: &SignableRequest<'_>,
+    params: &SigningParams<'_>,
+    added: &Added<'_>,
+) -> Result<CanonicalRequest, SigningError> {
+    let settings = params.settings;
+    check_token("method", request.method)
+        .map_err(|_| SigningError::InvalidMethod(request.method.to_owned()))?;
+    let path = canonical_path(
+        request.path,
+        settings.percent_encoding_mode,
+        settings.uri_path_normalization_mode,
+    )?;
+    let headers = canonical_headers(request, params, added)?;
+
+    let mut signed_headers = String::with_capacity(headers.iter().map(|h| h.name.len() + 1).sum());
+    for (i, header) in headers.iter().enumerate() {
+        if i > 0 && headers[i - 1].name == header.name {
+            continue;
+        }
+        if !signed_headers.is_empty() {
+            signed_headers.push(';');
+        }
+        signed_headers.push_str(&header.name);
+    }
+
+    let mut query = query_pairs(request.query)?;
+    if let SignatureLocation::QueryParams { expires_in } = settings.signature_location {
+        let seconds = expires_in.as_secs();
+        if !(1..=604_800).contains(&seconds) {
+            return Err(SigningError::InvalidExpiry(seconds));
+        }
+        let mut add = |name: &'static str, value: &str| {
+            query.push((
+                Cow::Borrowed(name),
+                encode_component(value.as_bytes()).into_owned().into(),
+            ));
+        };
+        add("X-Amz-Algorithm", ALGORITHM);
+        add("X-Amz-Credential", added.credential);
+        add("X-Amz-Date", added.date_time);
+        add("X-Amz-Expires", &seconds.to_string());
+        add("X-Amz-SignedHeaders", &signed_headers);
+        if let Some(token) = added.signed_token {
+            add("X-Amz-Security-Token", token);
+        }
+    }
+    query.sort_unstable();
+
+    let capacity = request.method.len()
+        + path.len()
+        + query
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 2)
+            .sum::<usize>()
+        + headers
+            .iter()
+            .map(|h| h.name.len() + h.value.len() + 2)
+            .sum::<usize>()
+        + signed_headers.len()
+        + added.payload_hash.len()
+        + 8;
+    let mut text = String::with_capacity(capacity);
+    text.push_str(request.method);
+    text.push('\n');
+    text.push_str(&path);
+    text.push('\n');
+    for (i, (name, value)) in query.iter().enumerate() {
+        if i > 0 {
+            text.push('&');
+        }
+        text.push_str(name);
+        text.push('=');
+        text.push_str(value);
+    }
+    text.push('\n');
+    for (i, header) in headers.iter().enumerate() {
+        if i > 0 && headers[i - 1].name == header.name {
+            text.pop(); // the newline: a repeated header continues the line
+            text.push(',');
+        } else {
+            text.push_str(&header.name);
+            text.push(':');
+        }
+        text.push_str(&header.value);
+        text.push('\n');
+    }
+    text.push('\n');
+    text.push_str(&signed_headers);
+    text.push('\n');
+    text.push_str(added.payload_hash);
+    Ok(CanonicalRequest {
+        text,
+        signed_headers,
+    })
+}
+
+struct Header<'a> {
+    name: Cow<'a, str>,
+    value: Cow<'a, str>,
+}
+
+/// The headers to sign, sorted by lower-cased name; repeated names stay in their original order.
+fn canonical_headers<'a>(
+    request: &SignableRequest<'a>,
+    params: &SigningParams<'a>,
+    added: &Added<'a>,
+) -> Result<Vec<Header<'a>>, SigningError> {
+    let settings = params.settings;
+    let header_mode = settings.signature_location == SignatureLocation::Headers;
+    let token = params.credentials.session_token();
+    let adds_token =
+        header_mode && token.is_some() && settings.session_token_mode != SessionTokenMode::Omit;
+    let adds_checksum =
+        header_mode && settings.payload_checksum_kind == super::PayloadChecksumKind::XAmzSha256;
+
+    let mut headers = Vec::with_capacity(request.headers.len() + 3);
+    let mut has_host = false;
+    for &(name, value) in request.headers {
+        check_token("header", name)
+            .map_err(|_| SigningError::InvalidHeaderName(name.to_owned()))?;
+        if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+            return Err(SigningError::InvalidHeaderValue(name.to_owned()));
+        }
+        let name = lowercase(name);
+        // Signing writes these itself; a stale copy in the input is replaced, never signed twice.
+        let replaced = match &*name {
+            "authorization" => true,
+            "x-amz-date" => header_mode,
+            "x-amz-security-token" => adds_token,
+            "x-amz-content-sha256" => adds_checksum,
+            _ => false,
+        };
+        if replaced {
+            continue;
+        }
+        has_host |= name == "host";
+        headers.push(Header {
+            name,
+            value: normalize_value(value),
+        });
+    }
+    if !has_host {
+        return Err(SigningError::MissingHost);
+    }
+    if header_mode {
+        headers.push(Header {
+            name: "x-amz-date".into(),
+            value: added.date_time.into(),
+        });
+    }
+    if let Some(token) = added.signed_token.filter(|_| header_mode) {
+        headers.push(Header {
+            name: "x-amz-security-token".into(),
+            value: token.into(),
+        });
+    }
+    if adds_checksum {
+        headers.push(Header {
+            name: "x-amz-content-sha256".into(),
+            value: added.payload_hash.into(),
+        });
+    }
+    headers.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(headers)
+}
+
+/// HTTP token characters (RFC 9110 `tchar`), used for methods and header names.
+fn check_token(_what: &str, token: &str) -> Result<(), ()> {
+    let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if !token.is_empty() && token.bytes().all(is_tchar) {
+        Ok(())
+    } else {
+        Err(())
+    }
+}
+
+fn lowercase(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
+/// Trims spaces and tabs at both ends (an HTTP parser drops them before the server sees the value)
+/// and collapses each inner run of spaces to one, as the specification's `Trimall`.
+fn normalize_value(value: &str) -> Cow<'_, str> {
+    let value = value.trim_matches([' ', '\t']);
+    if !value.contains("  ") {
+        return Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut previous_space = false;
+    for c in value.chars() {
+        if c == ' ' && previous_space {
+            continue;
+        }
+        previous_space = c == ' ';
+        out.push(c);
+    }
+    Cow::Owned(out)
+}
+
+/// The canonical URI of `path` under the given encoding and normalisation.
+pub fn canonical_path(
+    path: &str,
+    encoding: PercentEncodingMode,
+    normalization: UriPathNormalizationMode,
+) -> Result<Cow<'_, str>, SigningError> {
+    let invalid = |reason| SigningError::InvalidPath {
+        path: path.to_owned(),
+        reason,
+    };
+    if !path.starts_with('/') {
+        return Err(invalid("it must start with '/'"));
+    }
+    if path.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return Err(invalid("it holds a control character"));
+    }
+    if encoding == PercentEncodingMode::Single {
+        check_encoded_path(path).map_err(invalid)?;
+    }
+    let path = match normalization {
+        UriPathNormalizationMode::Enabled => normalize_path(path),
+        UriPathNormalizationMode::Disabled => Cow::Borrowed(path),
+    };
+    Ok(match encoding {
+        PercentEncodingMode::Single => path,
+        PercentEncodingMode::Double if path.bytes().all(|b| is_unreserved(b) || b == b'/') => path,
+        PercentEncodingMode::Double => {
+            Cow::Owned(percent_encode(path.as_bytes(), PATH_ENCODE).to_string())
+        }
+    })
+}
+
+/// A path sent verbatim must be a valid RFC 3986 path: pchars, `/` and well-formed `%XX`.
+fn check_encoded_path(path: &str) -> Result<(), &'static str> {
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .ok_or("a '%' is not followed by two hex digits")?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return Err("a '%' is not followed by two hex digits");
+                }
+                i += 3;
+                continue;
+            }
+            b if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b) => {}
+            _ => return Err("with single encoding the path must already be percent-encoded"),
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// Removes `.` and `..` segments and empty segments, keeping a trailing slash (RFC 3986 §5.2.4, as
+/// AWS services apply it). `..` above the root stays at the root.
+fn normalize_path(path: &str) -> Cow<'_, str> {
+    if !path.contains("/.") && !path.contains("//") {
+        return Cow::Borrowed(path);
+    }
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            kept => segments.push(kept),
+        }
+    }
+    let mut out = String::with_capacity(path.len());
+    for segment in &segments {
+        out.push('/');
+        out.push_str(segment);
+    }
+    let trailing = ["/", "/.", "/.."].iter().any(|end| path.ends_with(end));
+    if out.is_empty() || trailing {
+        out.push('/');
+    }
+    Cow::Owned(out)
+}
+
+type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
+
+/// Splits a raw query into encoded `(name, value)` pairs: on `&`, then on the first `=`; empty
+/// parts are skipped; each side is form-decoded (`+` is a space) and URI-encoded again.
+fn query_pairs(query: &str) -> Result<Vec<Pair<'_>>, SigningError> {
+    if query.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return Err(SigningError::InvalidQuery("it holds a control character"));
+    }
+    let mut pairs = Vec::with_capacity(query.split('&').count() + 6);
+    for part in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = part.split_once('=').unwrap_or((part, ""));
+        pairs.push((encode_query_component(name), encode_query_component(value)));
+    }
+    Ok(pairs)
+}
+
+fn encode_query_component(raw: &str) -> Cow<'_, str> {
+    if raw.bytes().all(is_unreserved) {
+        return Cow::Borrowed(raw); // already canonical: nothing to decode or encode
+    }
+    let decoded: Cow<'_, [u8]> = if raw.contains('+') {
+        Cow::Owned(percent_decode(raw.replace('+', " ").as_bytes()).collect())
+    } else {
+        percent_decode_str(raw).into()
+    };
+    Cow::Owned(encode_component(&decoded).into_owned())
+}
+
+/// RFC 3986 unreserved: the bytes no SigV4 encoding touches.
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+}
+
+/// URI-encodes bytes, keeping only RFC 3986 unreserved characters.
+pub fn encode_component(bytes: &[u8]) -> Cow<'_, str> {
+    percent_encode(bytes, URI_ENCODE).into()
+}
+
+/// The S3 canonical form of a request path: decode every `%XX`, then encode every byte outside
+/// `A-Za-z0-9-_.~` once, keeping `/`. No normalisation: `.`, `..` and `//` are part of the key. A
+/// literal `+` is a plus (paths are not form-encoded).
+///
+/// ```
+/// use edge_signer::sigv4::s3_canonical_path;
+/// assert_eq!(s3_canonical_path("/test$file.text").unwrap(), "/test%24file.text");
+/// assert_eq!(s3_canonical_path("/a%2bb/c d/../ሴ").unwrap(), "/a%2Bb/c%20d/../%E1%88%B4");
+/// assert!(s3_canonical_path("/bad%zz").is_err());
+/// ```
+pub fn s3_canonical_path(path: &str) -> Result<String, SigningError> {
+    let invalid = |reason| SigningError::InvalidPath {
+        path: path.to_owned(),
+        reason,
+    };
+    if !path.starts_with('/') {
+        return Err(invalid("it must start with '/'"));
+    }
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    while let Some(offset) = bytes[i..].iter().position(|&b| b == b'%') {
+        let at = i + offset;
+        let hex = bytes
+            .get(at + 1..at + 3)
+            .ok_or(invalid("a '%' is not followed by two hex digits"))?;
+        if !hex.iter().all(u8::is_ascii_hexdigit) {
+            return Err(invalid("a '%' is not followed by two hex digits"));
+        }
+        i = at + 3;
+    }
+    let decoded: Cow<'_, [u8]> = percent_decode_str(path).into();
+    if std::str::from_utf8(&decoded).is_err() {
+        return Err(invalid("its percent-decoded bytes are not UTF-8"));
+    }
+    if decoded.iter().any(|&b| b < 0x20 || b == 0x7f) {
+        return Err(invalid("it holds a control character"));
+    }
+    Ok(percent_encode(&decoded, PATH_ENCODE).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalisation_removes_dot_and_empty_segments_and_keeps_trailing_slash() {
+        assert_eq!(normalize_path("//example//"), "/example/");
+        assert_eq!(normalize_path("/example/.."), "/");
+        assert_eq!(normalize_path("/a/b/../c/./d"), "/a/c/d");
+        assert_eq!(normalize_path("/../../x"), "/x");
+        assert_eq!(normalize_path("/a/."), "/a/");
+        assert_eq!(normalize_path("/a.b/.c"), "/a.b/.c");
+    }
+
+    #[test]
+    fn double_encoding_encodes_percent_and_reserved_bytes() {
+        let p = canonical_path(
+            "/a b/%3D@",
+            PercentEncodingMode::Double,
+            UriPathNormalizationMode::Disabled,
+        );
+        assert_eq!(p.unwrap(), "/a%20b/%253D%40");
+    }
+
+    #[test]
+    fn single_encoding_rejects_unencoded_paths() {
+        for bad in ["/a b", "/ሴ", "/a%2", "/a%zz", "/a#b", "/a?b"] {
+            let r = canonical_path(
+                bad,
+                PercentEncodingMode::Single,
+                UriPathNormalizationMode::Disabled,
+            );
+            assert!(matches!(r, Err(SigningError::InvalidPath { .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn query_plus_is_a_space_and_encoded_plus_is_a_plus() {
+        let pairs = query_pairs("a=b+c&d=%2B&e").unwrap();
+        let flat: Vec<_> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(flat, ["a=b%20c", "d=%2B", "e="]);
+    }
+
+    #[test]
+    fn query_keeps_invalid_utf8_bytes_instead_of_replacing_them() {
+        // aws-sigv4 decodes lossily (U+FFFD); a server re-encoding the bytes gets %FF.
+        let pairs = query_pairs("k=%FF").unwrap();
+        assert_eq!(pairs[0].1, "%FF");
+    }
+
+    #[test]
+    fn header_values_are_trimmed_and_space_runs_collapsed() {
+        assert_eq!(normalize_value("\t a   b  c \t"), "a b c");
+        assert_eq!(normalize_value("a\t\tb"), "a\t\tb");
+    }
+
+    #[test]
+    fn s3_path_rejects_non_utf8_and_controls() {
+        assert!(s3_canonical_path("/%FF").is_err());
+        assert!(s3_canonical_path("/%0A").is_err());
+        assert_eq!(s3_canonical_path("/a+b//./x").unwrap(), "/a%2Bb//./x");
+    }
+}

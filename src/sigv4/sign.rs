@@ -1,0 +1,191 @@
+//! Step 2 and 4 of SigV4: the string to sign and the signature, and what to add to the request.
+
+use super::canonical::{Added, canonical_request, encode_component};
+use super::key::SigningKeyCache;
+use super::{
+    ALGORITHM, AmzDate, EMPTY_PAYLOAD_SHA256, PayloadChecksumKind, SessionTokenMode, SignableBody,
+    SignableRequest, SignatureLocation, SigningError, SigningParams, UNSIGNED_PAYLOAD,
+};
+use hmac::Mac;
+use sha2::{Digest, Sha256};
+use std::borrow::Cow;
+
+/// The result of signing: the signature, the intermediate texts (for tests and debugging; the
+/// canonical request may contain the session token, so do not log it), and what to add to the
+/// request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigningOutput<'a> {
+    /// The signature, 64 lowercase hex digits.
+    pub signature: String,
+    /// The canonical request that was hashed.
+    pub canonical_request: String,
+    /// The string to sign.
+    pub string_to_sign: String,
+    /// Header mode: headers to set, replacing any of the same name (`x-amz-date`, the token,
+    /// `x-amz-content-sha256` and `authorization`, in that order). Empty in query mode.
+    pub headers: Vec<(&'static str, Cow<'a, str>)>,
+    /// Query mode: parameters to append to the query string, unencoded, in this order (see
+    /// [`SigningOutput::encoded_query`]). Empty in header mode.
+    pub query_params: Vec<(&'static str, Cow<'a, str>)>,
+}
+
+impl SigningOutput<'_> {
+    /// The query parameters of a presigned request, URI-encoded and joined with `&`.
+    pub fn encoded_query(&self) -> String {
+        let mut out = String::new();
+        for (name, value) in &self.query_params {
+            if !out.is_empty() {
+                out.push('&');
+            }
+            out.push_str(name);
+            out.push('=');
+            out.push_str(&encode_component(value.as_bytes()));
+        }
+        out
+    }
+}
+
+fn check_scope(what: &'static str, value: &str) -> Result<(), SigningError> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic() && b != b'/') {
+        return Err(SigningError::InvalidScope {
+            what,
+            value: value.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Signs `request`: builds the canonical request, hashes it into the string to sign, and signs
+/// that with the (cached) signing key.
+///
+/// Fails, without panicking, on input that cannot be signed or sent: see [`SigningError`].
+pub fn sign<'a>(
+    request: &SignableRequest<'_>,
+    params: &SigningParams<'a>,
+    keys: &SigningKeyCache,
+) -> Result<SigningOutput<'a>, SigningError> {
+    let settings = params.settings;
+    let credentials = params.credentials;
+    check_scope("region", params.region)?;
+    check_scope("service", params.service)?;
+    check_scope("access key id", credentials.access_key_id())?;
+    let token = credentials
+        .session_token()
+        .filter(|_| settings.session_token_mode != SessionTokenMode::Omit);
+    if token.is_some_and(|t| t.bytes().any(|b| b < 0x20 || b == 0x7f)) {
+        return Err(SigningError::InvalidHeaderValue(
+            "x-amz-security-token".to_owned(),
+        ));
+    }
+    let date = AmzDate::new(params.time)?;
+
+    let body_hash;
+    let payload_hash = match request.body {
+        SignableBody::Empty => EMPTY_PAYLOAD_SHA256,
+        SignableBody::Bytes(bytes) => {
+            body_hash = hex::encode(Sha256::digest(bytes));
+            &body_hash
+        }
+        SignableBody::UnsignedPayload => UNSIGNED_PAYLOAD,
+        SignableBody::Precomputed(hash) => {
+            if hash.bytes().any(|b| !b.is_ascii_graphic()) {
+                return Err(SigningError::InvalidHeaderValue(
+                    "x-amz-content-sha256".to_owned(),
+                ));
+            }
+            hash
+        }
+    };
+
+    let scope_len = 8 + params.region.len() + params.service.len() + 15;
+    let mut credential = String::with_capacity(credentials.access_key_id().len() + 1 + scope_len);
+    credential.push_str(credentials.access_key_id());
+    credential.push('/');
+    let scope_start = credential.len();
+    for part in [date.date(), params.region, params.service] {
+        credential.push_str(part);
+        credential.push('/');
+    }
+    credential.push_str("aws4_request");
+    let scope = &credential[scope_start..];
+
+    let signed_token = token.filter(|_| settings.session_token_mode == SessionTokenMode::Include);
+    let added = Added {
+        date_time: date.date_time(),
+        payload_hash,
+        credential: &credential,
+        signed_token,
+    };
+    let canonical = canonical_request(request, params, &added)?;
+
+    let mut hashed = [0u8; 64];
+    hex::encode_to_slice(Sha256::digest(canonical.text.as_bytes()), &mut hashed)
+        .unwrap_or_else(|_| unreachable!("64 hex digits for 32 bytes"));
+    let mut string_to_sign = String::with_capacity(ALGORITHM.len() + 16 + scope.len() + 64 + 3);
+    for part in [ALGORITHM, date.date_time(), scope] {
+        string_to_sign.push_str(part);
+        string_to_sign.push('\n');
+    }
+    string_to_sign.push_str(std::str::from_utf8(&hashed).unwrap_or_default());
+
+    let mut mac = keys.keyed_mac(
+        credentials.secret_access_key(),
+        date.date(),
+        params.region,
+        params.service,
+    );
+    mac.update(string_to_sign.as_bytes());
+    let signature = hex::encode(mac.finalize().into_bytes());
+
+    let mut headers = Vec::new();
+    let mut query_params = Vec::new();
+    match settings.signature_location {
+        SignatureLocation::Headers => {
+            headers.reserve_exact(4);
+            headers.push(("x-amz-date", Cow::Owned(date.date_time().to_owned())));
+            if let Some(token) = token {
+                headers.push(("x-amz-security-token", Cow::Borrowed(token)));
+            }
+            if settings.payload_checksum_kind == PayloadChecksumKind::XAmzSha256 {
+                headers.push(("x-amz-content-sha256", Cow::Owned(payload_hash.to_owned())));
+            }
+            let mut authorization = String::with_capacity(
+                ALGORITHM.len()
+                    + credential.len()
+                    + canonical.signed_headers.len()
+                    + signature.len()
+                    + 42,
+            );
+            authorization.push_str(ALGORITHM);
+            authorization.push_str(" Credential=");
+            authorization.push_str(&credential);
+            authorization.push_str(", SignedHeaders=");
+            authorization.push_str(&canonical.signed_headers);
+            authorization.push_str(", Signature=");
+            authorization.push_str(&signature);
+            headers.push(("authorization", Cow::Owned(authorization)));
+        }
+        SignatureLocation::QueryParams { expires_in } => {
+            query_params.reserve_exact(7);
+            query_params.push(("X-Amz-Algorithm", Cow::Borrowed(ALGORITHM)));
+            query_params.push(("X-Amz-Credential", Cow::Owned(credential)));
+            query_params.push(("X-Amz-Date", Cow::Owned(date.date_time().to_owned())));
+            query_params.push((
+                "X-Amz-Expires",
+                Cow::Owned(expires_in.as_secs().to_string()),
+            ));
+            query_params.push(("X-Amz-SignedHeaders", Cow::Owned(canonical.signed_headers)));
+            if let Some(token) = token {
+                query_params.push(("X-Amz-Security-Token", Cow::Borrowed(token)));
+            }
+            query_params.push(("X-Amz-Signature", Cow::Owned(signature.clone())));
+        }
+    }
+    Ok(SigningOutput {
+        signature,
+        canonical_request: canonical.text,
+        string_to_sign,
+        headers,
+        query_params,
+    })
+}

@@ -1,0 +1,1 @@
+//! Test-suite runner (in progress).
