@@ -10,12 +10,10 @@
 //! only RFC 3986 unreserved characters kept, sorted by encoded name then value, `name=` when empty.
 
 use super::{
-    ALGORITHM, PercentEncodingMode, SessionTokenMode, SignableRequest, SignatureLocation,
-    SigningError, SigningParams, UriPathNormalizationMode,
+    ALGORITHM, PercentEncodingMode, SessionTokenMode, SignableRequest, SignatureLocation, SigningError,
+    SigningParams, UriPathNormalizationMode,
 };
-use percent_encoding::{
-    AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_decode_str, percent_encode,
-};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_decode_str, percent_encode};
 use std::borrow::Cow;
 
 /// Everything except RFC 3986 unreserved characters (`A-Za-z0-9-_.~`) is percent-encoded.
@@ -98,10 +96,7 @@ pub(crate) fn canonical_request(
 
     let capacity = request.method.len()
         + path.len()
-        + query
-            .iter()
-            .map(|(k, v)| k.len() + v.len() + 2)
-            .sum::<usize>()
+        + query.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>()
         + headers
             .iter()
             .map(|h| h.name.len() + h.value.len() + 2)
@@ -138,10 +133,7 @@ pub(crate) fn canonical_request(
     text.push_str(&signed_headers);
     text.push('\n');
     text.push_str(added.payload_hash);
-    Ok(CanonicalRequest {
-        text,
-        signed_headers,
-    })
+    Ok(CanonicalRequest { text, signed_headers })
 }
 
 struct Header<'a> {
@@ -158,17 +150,15 @@ fn canonical_headers<'a>(
     let settings = params.settings;
     let header_mode = settings.signature_location == SignatureLocation::Headers;
     let token = params.credentials.session_token();
-    let adds_token =
-        header_mode && token.is_some() && settings.session_token_mode != SessionTokenMode::Omit;
+    let adds_token = header_mode && token.is_some() && settings.session_token_mode != SessionTokenMode::Omit;
     let adds_checksum =
         header_mode && settings.payload_checksum_kind == super::PayloadChecksumKind::XAmzSha256;
 
     let mut headers = Vec::with_capacity(request.headers.len() + 3);
     let mut has_host = false;
     for &(name, value) in request.headers {
-        check_token("header", name)
-            .map_err(|_| SigningError::InvalidHeaderName(name.to_owned()))?;
-        if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        check_token("header", name).map_err(|_| SigningError::InvalidHeaderName(name.to_owned()))?;
+        if super::sign::has_control(value.as_bytes()) {
             return Err(SigningError::InvalidHeaderValue(name.to_owned()));
         }
         let name = lowercase(name);
@@ -277,9 +267,7 @@ pub fn canonical_path(
     Ok(match encoding {
         PercentEncodingMode::Single => path,
         PercentEncodingMode::Double if path.bytes().all(|b| is_unreserved(b) || b == b'/') => path,
-        PercentEncodingMode::Double => {
-            Cow::Owned(percent_encode(path.as_bytes(), PATH_ENCODE).to_string())
-        }
+        PercentEncodingMode::Double => Cow::Owned(percent_encode(path.as_bytes(), PATH_ENCODE).to_string()),
     })
 }
 

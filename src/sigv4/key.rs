@@ -12,8 +12,8 @@ pub(crate) type HmacSha256 = Hmac<Sha256>;
 const CAPACITY: usize = 8;
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut mac = HmacSha256::new_from_slice(key)
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    let mut mac =
+        HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
     mac.update(data);
     mac.finalize().into_bytes().into()
 }
@@ -106,17 +106,11 @@ impl SigningKeyCache {
     }
 
     /// An HMAC keyed with the signing key of this scope, derived on first use.
-    pub(crate) fn keyed_mac(
-        &self,
-        secret: &str,
-        date: &str,
-        region: &str,
-        service: &str,
-    ) -> HmacSha256 {
+    pub(crate) fn keyed_mac(&self, secret: &str, date: &str, region: &str, service: &str) -> HmacSha256 {
         let mut entries = self.lock();
-        let hit = entries.iter().find(|e| {
-            e.date == date && e.region == region && e.service == service && e.secret == secret
-        });
+        let hit = entries
+            .iter()
+            .find(|e| e.date == date && e.region == region && e.service == service && e.secret == secret);
         if let Some(entry) = hit {
             return entry.mac.clone();
         }
@@ -156,8 +150,7 @@ mod tests {
         let after = tag(cache.keyed_mac(secret, "20150831", "us-east-1", "s3"));
         assert_eq!(before, again);
         assert_eq!(cache.len(), 2);
-        let fresh = HmacSha256::new_from_slice(&signing_key(secret, "20150831", "us-east-1", "s3"))
-            .unwrap();
+        let fresh = HmacSha256::new_from_slice(&signing_key(secret, "20150831", "us-east-1", "s3")).unwrap();
         assert_eq!(after, tag(fresh));
         assert_ne!(before, after);
     }

@@ -53,8 +53,7 @@ pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The payload hash that says the body is not signed.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// SHA-256 of the empty string, in lowercase hex.
-pub const EMPTY_PAYLOAD_SHA256: &str =
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+pub const EMPTY_PAYLOAD_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// Who signs, for which scope, when, and how.
 #[derive(Clone, Copy, Debug)]

@@ -22,10 +22,8 @@ impl AmzDate {
         let since_epoch = time
             .duration_since(UNIX_EPOCH)
             .map_err(|_| SigningError::InvalidTime)?;
-        let seconds =
-            i64::try_from(since_epoch.as_secs()).map_err(|_| SigningError::InvalidTime)?;
-        let utc =
-            OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| SigningError::InvalidTime)?;
+        let seconds = i64::try_from(since_epoch.as_secs()).map_err(|_| SigningError::InvalidTime)?;
+        let utc = OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| SigningError::InvalidTime)?;
         let year = u32::try_from(utc.year()).map_err(|_| SigningError::InvalidTime)?;
         if year > 9999 {
             return Err(SigningError::InvalidTime);
