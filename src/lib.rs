@@ -2,7 +2,15 @@
 //! an S3 Object Lambda access point.
 //!
 //! - [`sigv4`]: the one SigV4 signer every path uses.
-//! - [`vectors`]: runs test suites in the AWS CRT layout against it.
+//! - [`cloudfront`]: the Lambda@Edge event and response types.
+//! - [`origin_request`]: the pure transformation CloudFront runs on every cache miss.
+//! - [`origin`], [`config`]: which origins are signed, and the handler's settings.
+//! - [`vectors`]: runs test suites in the AWS CRT layout against the signer.
 
+pub mod cloudfront;
+pub mod config;
+pub mod credentials;
+pub mod origin;
+pub mod origin_request;
 pub mod sigv4;
 pub mod vectors;

@@ -1,0 +1,297 @@
+//! The origin-request transformation: `event + credentials + clock + config -> outcome`.
+//!
+//! Pure: no I/O, no clock, no environment. The Lambda bootstrap, the Node.js addon and the CLI are
+//! shells around [`handle_json`].
+//!
+//! The rules (see `../shared/notes/aws-facts.md` for their sources):
+//! - only origins in the configured table are signed; any other gets a generated 502;
+//! - `host` becomes the origin's domain; the viewer's `authorization` and `x-amz-*` headers go;
+//! - signed: `host`, `x-amz-cf-id` (= `config.requestId`, which CloudFront adds after the function,
+//!   so it is signed but not added), `x-amz-content-sha256`, `x-amz-date`, `x-amz-security-token`;
+//! - the path is put in S3 canonical form, and the returned `uri` is exactly the one signed;
+//! - only allow-listed query parameters are kept, in canonical form, exactly as signed.
+
+use crate::cloudfront::{Body, Event, HeaderField, Headers, Request, Response, Text};
+use crate::config::HandlerConfig;
+use crate::origin::recognise;
+use crate::sigv4::{self, SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings};
+use aws_credential_types::Credentials;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use std::time::SystemTime;
+use thiserror::Error;
+
+/// CloudFront's limit on the length of uri plus query string.
+pub const MAX_URI_AND_QUERY: usize = 8192;
+
+/// A malformed event or one this handler must not process. The bootstrap reports it to Lambda as
+/// a function error (CloudFront answers the viewer 500), and nothing is forwarded.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum EventError {
+    /// The JSON does not have the origin-request event's shape.
+    #[error("malformed event at {path}: {message}")]
+    Malformed {
+        /// Where in the event, such as `Records[0].cf.request.uri`.
+        path: String,
+        /// What is wrong there.
+        message: String,
+    },
+    /// CloudFront sends one record per event.
+    #[error("expected exactly one record in Records, found {0}")]
+    RecordCount(usize),
+    /// The function is associated with another trigger.
+    #[error("expected config.eventType \"origin-request\", found {0:?}")]
+    WrongEventType(String),
+    /// `origin` must hold exactly one of `custom` and `s3`.
+    #[error("request.origin must hold exactly one of \"custom\" and \"s3\"")]
+    AmbiguousOrigin,
+    /// A header name is not a lower-case HTTP token.
+    #[error("invalid header name {0:?} in request.headers: expected a lower-case HTTP token")]
+    HeaderName(String),
+    /// The body's encoding is not one CloudFront uses, or its data does not decode.
+    #[error("request.body: {0}")]
+    Body(String),
+    /// Signing refused the request (a bug if it happens: the event was checked before).
+    #[error("cannot sign the request: {0}")]
+    Signing(#[from] sigv4::SigningError),
+}
+
+/// What the handler decided.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Forward this (signed) request to the origin.
+    Forward(Box<Request>),
+    /// Answer the viewer with this generated response; `reason` is for the log.
+    Respond {
+        /// The response CloudFront returns (and caches per its error-caching settings).
+        response: Response,
+        /// Why, in words for the operator.
+        reason: String,
+    },
+}
+
+impl Outcome {
+    /// The JSON Lambda@Edge expects back: the request object, or the response object.
+    pub fn to_json(&self) -> String {
+        let json = match self {
+            Outcome::Forward(request) => serde_json::to_string(request),
+            Outcome::Respond { response, .. } => serde_json::to_string(response),
+        };
+        json.unwrap_or_else(|_| unreachable!("plain data serialises"))
+    }
+
+    /// The HTTP status of a generated response; `None` when forwarding.
+    pub fn status(&self) -> Option<&str> {
+        match self {
+            Outcome::Forward(_) => None,
+            Outcome::Respond { response, .. } => Some(&response.status),
+        }
+    }
+}
+
+/// Everything the transformation needs besides the event.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// The execution role's credentials.
+    pub credentials: &'a Credentials,
+    /// The signing time.
+    pub now: SystemTime,
+    /// Allow-list and origin table.
+    pub config: &'a HandlerConfig,
+    /// Signing keys, reused across invocations.
+    pub keys: &'a SigningKeyCache,
+}
+
+/// Parses an event's JSON and transforms it. Errors name the JSON path at fault.
+pub fn handle_json(event: &[u8], context: &Context<'_>) -> Result<Outcome, EventError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(event);
+    let event: Event = serde_path_to_error::deserialize(deserializer).map_err(|e| EventError::Malformed {
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })?;
+    handle(event, context)
+}
+
+/// Transforms a parsed event.
+pub fn handle(event: Event, context: &Context<'_>) -> Result<Outcome, EventError> {
+    let count = event.records.len();
+    let Some(record) = event.records.into_iter().next().filter(|_| count == 1) else {
+        return Err(EventError::RecordCount(count));
+    };
+    let cf = record.cf;
+    if cf.config.event_type.as_str() != "origin-request" {
+        return Err(EventError::WrongEventType(cf.config.event_type.to_string()));
+    }
+    let mut request = cf.request;
+    let (origin, _) = request.origin.details().ok_or(EventError::AmbiguousOrigin)?;
+    if let Some(name) = request.headers.keys().find(|name| !is_lower_token(name)) {
+        return Err(EventError::HeaderName(name.clone()));
+    }
+    let domain = origin.domain_name.clone();
+    let Some(target) = recognise(&domain, &context.config.origins) else {
+        return Ok(respond(
+            502,
+            format!("origin {domain:?} is not a recognised origin; nothing was signed"),
+        ));
+    };
+
+    let Ok(uri) = sigv4::s3_canonical_path(&request.uri) else {
+        return Ok(respond(
+            400,
+            "the path has invalid percent-encoding or is not UTF-8".into(),
+        ));
+    };
+    let query = allowed_query(&request.querystring, &context.config.query_allow_list);
+    if uri.len() + query.len() >= MAX_URI_AND_QUERY {
+        return Ok(respond(
+            414,
+            format!(
+                "uri and query are {} characters; the limit is {MAX_URI_AND_QUERY}",
+                uri.len() + query.len()
+            ),
+        ));
+    }
+    let body = match &request.body {
+        Some(body) if body.input_truncated => {
+            return Ok(respond(
+                413,
+                "the body was truncated by CloudFront, so it cannot be signed".into(),
+            ));
+        }
+        Some(body) => Some(decode_body(body)?),
+        None => None,
+    };
+    let payload_hash = body.as_deref().map(|bytes| hex::encode(Sha256::digest(bytes)));
+
+    let settings = SigningSettings::s3();
+    let signed_headers = [
+        ("host", domain.as_str()),
+        ("x-amz-cf-id", cf.config.request_id.as_str()),
+    ];
+    let signable = SignableRequest {
+        method: &request.method,
+        path: &uri,
+        query: &query,
+        headers: &signed_headers,
+        body: payload_hash
+            .as_deref()
+            .map_or(SignableBody::UnsignedPayload, SignableBody::Precomputed),
+    };
+    let params = SigningParams {
+        credentials: context.credentials,
+        region: target.region,
+        service: target.service,
+        time: context.now,
+        settings: &settings,
+    };
+    let output = sigv4::sign(&signable, &params, context.keys)?;
+
+    request
+        .headers
+        .retain(|name, _| name != "authorization" && !name.starts_with("x-amz-"));
+    set_header(&mut request.headers, "host", "Host", &domain);
+    for (name, value) in &output.headers {
+        set_header(&mut request.headers, name, display_name(name), value);
+    }
+    request.uri = text(uri);
+    request.querystring = text(query);
+    Ok(Outcome::Forward(Box::new(request)))
+}
+
+/// Keeps the allow-listed parameters (by exact decoded name), each in canonical encoding, sorted as
+/// SigV4 sorts them, so the string sent is the string signed.
+fn allowed_query(raw: &str, allow: &[String]) -> String {
+    let mut kept: Vec<(String, String)> = raw
+        .split('&')
+        .filter(|part| !part.is_empty())
+        .filter_map(|part| {
+            let (name, value) = part.split_once('=').unwrap_or((part, ""));
+            let name = form_decode(name);
+            allow.iter().any(|a| a.as_bytes() == name.as_slice()).then(|| {
+                (
+                    sigv4::canonical::encode_component(&name).into_owned(),
+                    sigv4::canonical::encode_component(&form_decode(value)).into_owned(),
+                )
+            })
+        })
+        .collect();
+    kept.sort_unstable();
+    let pairs: Vec<String> = kept.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+    pairs.join("&")
+}
+
+/// Query decoding as servers do it: `+` is a space, `%XX` a byte, a stray `%` itself.
+fn form_decode(raw: &str) -> Vec<u8> {
+    percent_encoding::percent_decode(raw.replace('+', " ").as_bytes()).collect()
+}
+
+fn decode_body(body: &Body) -> Result<Vec<u8>, EventError> {
+    match body.encoding.as_deref() {
+        Some("base64") => base64::engine::general_purpose::STANDARD
+            .decode(&body.data)
+            .map_err(|e| EventError::Body(format!("data is not valid base64: {e}"))),
+        Some("text") | None => Ok(body.data.clone().into_bytes()),
+        Some(other) => Err(EventError::Body(format!(
+            "unknown encoding {other:?}; expected \"base64\" or \"text\""
+        ))),
+    }
+}
+
+fn is_lower_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Values we write are ASCII without CR/LF by construction (encoded paths, hex, the token checked
+/// by the signer).
+fn text(value: impl Into<String>) -> Text {
+    Text::new(value).unwrap_or_default()
+}
+
+fn set_header(headers: &mut Headers, name: &str, key: &str, value: &str) {
+    headers.insert(
+        name.to_owned(),
+        vec![HeaderField {
+            key: Some(text(key)),
+            value: text(value),
+        }],
+    );
+}
+
+fn display_name(name: &str) -> &'static str {
+    match name {
+        "x-amz-date" => "X-Amz-Date",
+        "x-amz-security-token" => "X-Amz-Security-Token",
+        "x-amz-content-sha256" => "X-Amz-Content-SHA256",
+        "authorization" => "Authorization",
+        _ => "X-Unknown",
+    }
+}
+
+/// A generated response: plain text, never stored by caches in between.
+fn respond(status: u16, reason: String) -> Outcome {
+    let description = match status {
+        400 => "Bad Request",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        _ => "Bad Gateway",
+    };
+    let mut headers = Headers::new();
+    set_header(
+        &mut headers,
+        "content-type",
+        "Content-Type",
+        "text/plain; charset=utf-8",
+    );
+    set_header(&mut headers, "cache-control", "Cache-Control", "no-store");
+    let response = Response {
+        status: status.to_string(),
+        status_description: description.into(),
+        headers,
+        body: format!("{status} {description}\n"),
+        body_encoding: "text".into(),
+    };
+    Outcome::Respond { response, reason }
+}
