@@ -30,16 +30,23 @@ pub const PATH_ENCODE: &AsciiSet = &URI_ENCODE.remove(b'/');
 pub struct CanonicalRequest {
     /// The canonical request text, which is hashed into the string to sign.
     pub text: String,
-    /// The `;`-joined signed header names (also inside `text`).
-    pub signed_headers: String,
+    /// Where the `;`-joined signed header names stand in `text`.
+    signed_headers: std::ops::Range<usize>,
+}
+
+impl CanonicalRequest {
+    /// The `;`-joined signed header names, such as `host;x-amz-date`.
+    pub fn signed_headers(&self) -> &str {
+        self.text.get(self.signed_headers.clone()).unwrap_or_default()
+    }
 }
 
 /// The parts of a signature that the signer adds to the canonical request.
 pub(crate) struct Added<'a> {
     pub date_time: &'a str,
     pub payload_hash: &'a str,
-    /// The credential, `AKID/DATE/REGION/SERVICE/aws4_request` (query mode).
-    pub credential: &'a str,
+    /// The access key id and the credential scope (`DATE/REGION/SERVICE/aws4_request`).
+    pub credential: (&'a str, &'a str),
     /// The session token, when it is signed.
     pub signed_token: Option<&'a str>,
 }
@@ -60,36 +67,37 @@ pub(crate) fn canonical_request(
     )?;
     let headers = canonical_headers(request, params, added)?;
 
-    let mut signed_headers = String::with_capacity(headers.iter().map(|h| h.name.len() + 1).sum());
-    for (i, header) in headers.iter().enumerate() {
-        if i > 0 && headers[i - 1].name == header.name {
-            continue;
-        }
-        if !signed_headers.is_empty() {
-            signed_headers.push(';');
-        }
-        signed_headers.push_str(&header.name);
-    }
-
     let mut query = query_pairs(request.query)?;
     if let SignatureLocation::QueryParams { expires_in } = settings.signature_location {
         let seconds = expires_in.as_secs();
         if !(1..=604_800).contains(&seconds) {
             return Err(SigningError::InvalidExpiry(seconds));
         }
-        let mut add = |name: &'static str, value: &str| {
-            query.push((
-                Cow::Borrowed(name),
-                encode_component(value.as_bytes()).into_owned().into(),
-            ));
-        };
-        add("X-Amz-Algorithm", ALGORITHM);
-        add("X-Amz-Credential", added.credential);
-        add("X-Amz-Date", added.date_time);
-        add("X-Amz-Expires", &seconds.to_string());
-        add("X-Amz-SignedHeaders", &signed_headers);
+        let mut signed_headers = String::new();
+        write_signed_headers(&headers, &mut signed_headers);
+        let (access_key, scope) = added.credential;
+        let mut add =
+            |name: &'static str, value: String| query.push((Cow::Borrowed(name), Cow::Owned(value)));
+        add("X-Amz-Algorithm", ALGORITHM.to_owned());
+        add(
+            "X-Amz-Credential",
+            format!(
+                "{}%2F{}",
+                encode_component(access_key.as_bytes()),
+                encode_component(scope.as_bytes())
+            ),
+        );
+        add("X-Amz-Date", added.date_time.to_owned());
+        add("X-Amz-Expires", seconds.to_string());
+        add(
+            "X-Amz-SignedHeaders",
+            encode_component(signed_headers.as_bytes()).into_owned(),
+        );
         if let Some(token) = added.signed_token {
-            add("X-Amz-Security-Token", token);
+            add(
+                "X-Amz-Security-Token",
+                encode_component(token.as_bytes()).into_owned(),
+            );
         }
     }
     query.sort_unstable();
@@ -99,9 +107,8 @@ pub(crate) fn canonical_request(
         + query.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>()
         + headers
             .iter()
-            .map(|h| h.name.len() + h.value.len() + 2)
+            .map(|h| 2 * h.name.len() + h.value.len() + 3)
             .sum::<usize>()
-        + signed_headers.len()
         + added.payload_hash.len()
         + 8;
     let mut text = String::with_capacity(capacity);
@@ -130,10 +137,25 @@ pub(crate) fn canonical_request(
         text.push('\n');
     }
     text.push('\n');
-    text.push_str(&signed_headers);
+    let start = text.len();
+    write_signed_headers(&headers, &mut text);
+    let signed_headers = start..text.len();
     text.push('\n');
     text.push_str(added.payload_hash);
     Ok(CanonicalRequest { text, signed_headers })
+}
+
+/// Appends the sorted, de-duplicated header names joined with `;`.
+fn write_signed_headers(headers: &[Header<'_>], out: &mut String) {
+    for (i, header) in headers.iter().enumerate() {
+        if i > 0 && headers[i - 1].name == header.name {
+            continue;
+        }
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(&header.name);
+    }
 }
 
 struct Header<'a> {
@@ -204,10 +226,31 @@ fn canonical_headers<'a>(
     Ok(headers)
 }
 
-/// HTTP token characters (RFC 9110 `tchar`), used for methods and header names.
+/// A 256-entry membership table: one load per byte on the hot path instead of a search.
+const fn byte_table(extra: &[u8], alphanumeric: bool) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = alphanumeric && (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        table[extra[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
+/// HTTP token characters (RFC 9110 `tchar`), for methods and header names.
+pub(crate) static TCHAR: [bool; 256] = byte_table(b"!#$%&'*+-.^_`|~", true);
+/// RFC 3986 unreserved characters: the bytes no SigV4 encoding touches.
+static UNRESERVED: [bool; 256] = byte_table(b"-_.~", true);
+/// What a percent-encoded path may hold besides `%XX`: pchar and `/`.
+static PATH_CHAR: [bool; 256] = byte_table(b"-._~!$&'()*+,;=:@/", true);
+
 fn check_token(_what: &str, token: &str) -> Result<(), ()> {
-    let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-    if !token.is_empty() && token.bytes().all(is_tchar) {
+    if !token.is_empty() && token.bytes().all(|b| TCHAR[usize::from(b)]) {
         Ok(())
     } else {
         Err(())
@@ -287,7 +330,7 @@ fn check_encoded_path(path: &str) -> Result<(), &'static str> {
                 i += 3;
                 continue;
             }
-            b if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b) => {}
+            b if PATH_CHAR[usize::from(b)] => {}
             _ => return Err("with single encoding the path must already be percent-encoded"),
         }
         i += 1;
@@ -351,9 +394,8 @@ fn encode_query_component(raw: &str) -> Cow<'_, str> {
     Cow::Owned(encode_component(&decoded).into_owned())
 }
 
-/// RFC 3986 unreserved: the bytes no SigV4 encoding touches.
 fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+    UNRESERVED[usize::from(b)]
 }
 
 /// URI-encodes bytes, keeping only RFC 3986 unreserved characters.

@@ -87,54 +87,57 @@ pub fn sign<'a>(
     }
     let date = AmzDate::new(params.time)?;
 
-    let body_hash;
-    let payload_hash = match request.body {
-        SignableBody::Empty => EMPTY_PAYLOAD_SHA256,
-        SignableBody::Bytes(bytes) => {
-            body_hash = hex::encode(Sha256::digest(bytes));
-            &body_hash
-        }
-        SignableBody::UnsignedPayload => UNSIGNED_PAYLOAD,
+    let payload_hash: Cow<'static, str> = match request.body {
+        SignableBody::Empty => Cow::Borrowed(EMPTY_PAYLOAD_SHA256),
+        SignableBody::Bytes(bytes) => Cow::Owned(hex::encode(Sha256::digest(bytes))),
+        SignableBody::UnsignedPayload => Cow::Borrowed(UNSIGNED_PAYLOAD),
         SignableBody::Precomputed(hash) => {
             if hash.bytes().any(|b| !b.is_ascii_graphic()) {
                 return Err(SigningError::InvalidHeaderValue(
                     "x-amz-content-sha256".to_owned(),
                 ));
             }
-            hash
+            Cow::Owned(hash.to_owned())
         }
     };
 
-    let scope_len = 8 + params.region.len() + params.service.len() + 15;
-    let mut credential = String::with_capacity(credentials.access_key_id().len() + 1 + scope_len);
-    credential.push_str(credentials.access_key_id());
-    credential.push('/');
-    let scope_start = credential.len();
-    for part in [date.date(), params.region, params.service] {
-        credential.push_str(part);
-        credential.push('/');
+    // The string to sign holds the credential scope; the header and query reuse that slice.
+    let mut string_to_sign = String::with_capacity(
+        ALGORITHM.len() + 16 + 8 + params.region.len() + params.service.len() + 15 + 64 + 3,
+    );
+    for part in [
+        ALGORITHM,
+        "\n",
+        date.date_time(),
+        "\n",
+        date.date(),
+        "/",
+        params.region,
+        "/",
+        params.service,
+        "/aws4_request\n",
+    ] {
+        string_to_sign.push_str(part);
     }
-    credential.push_str("aws4_request");
-    let scope = &credential[scope_start..];
+    let scope_range = ALGORITHM.len() + 18..string_to_sign.len() - 1;
 
     let signed_token = token.filter(|_| settings.session_token_mode == SessionTokenMode::Include);
-    let added = Added {
-        date_time: date.date_time(),
-        payload_hash,
-        credential: &credential,
-        signed_token,
+    let canonical = {
+        let scope = string_to_sign.get(scope_range.clone()).unwrap_or_default();
+        let added = Added {
+            date_time: date.date_time(),
+            payload_hash: &payload_hash,
+            credential: (credentials.access_key_id(), scope),
+            signed_token,
+        };
+        canonical_request(request, params, &added)?
     };
-    let canonical = canonical_request(request, params, &added)?;
 
     let mut hashed = [0u8; 64];
     hex::encode_to_slice(Sha256::digest(canonical.text.as_bytes()), &mut hashed)
         .unwrap_or_else(|_| unreachable!("64 hex digits for 32 bytes"));
-    let mut string_to_sign = String::with_capacity(ALGORITHM.len() + 16 + scope.len() + 64 + 3);
-    for part in [ALGORITHM, date.date_time(), scope] {
-        string_to_sign.push_str(part);
-        string_to_sign.push('\n');
-    }
     string_to_sign.push_str(std::str::from_utf8(&hashed).unwrap_or_default());
+    let scope = string_to_sign.get(scope_range).unwrap_or_default();
 
     let mut mac = keys.keyed_mac(
         credentials.secret_access_key(),
@@ -143,7 +146,10 @@ pub fn sign<'a>(
         params.service,
     );
     mac.update(string_to_sign.as_bytes());
-    let signature = hex::encode(mac.finalize().into_bytes());
+    let mut signature = [0u8; 64];
+    hex::encode_to_slice(mac.finalize().into_bytes(), &mut signature)
+        .unwrap_or_else(|_| unreachable!("64 hex digits for 32 bytes"));
+    let signature = std::str::from_utf8(&signature).unwrap_or_default().to_owned();
 
     let mut headers = Vec::new();
     let mut query_params = Vec::new();
@@ -155,27 +161,44 @@ pub fn sign<'a>(
                 headers.push(("x-amz-security-token", Cow::Borrowed(token)));
             }
             if settings.payload_checksum_kind == PayloadChecksumKind::XAmzSha256 {
-                headers.push(("x-amz-content-sha256", Cow::Owned(payload_hash.to_owned())));
+                headers.push(("x-amz-content-sha256", payload_hash.clone()));
             }
+            let signed_headers = canonical.signed_headers();
             let mut authorization = String::with_capacity(
-                ALGORITHM.len() + credential.len() + canonical.signed_headers.len() + signature.len() + 42,
+                ALGORITHM.len()
+                    + credentials.access_key_id().len()
+                    + scope.len()
+                    + signed_headers.len()
+                    + 107,
             );
-            authorization.push_str(ALGORITHM);
-            authorization.push_str(" Credential=");
-            authorization.push_str(&credential);
-            authorization.push_str(", SignedHeaders=");
-            authorization.push_str(&canonical.signed_headers);
-            authorization.push_str(", Signature=");
-            authorization.push_str(&signature);
+            for part in [
+                ALGORITHM,
+                " Credential=",
+                credentials.access_key_id(),
+                "/",
+                scope,
+                ", SignedHeaders=",
+                signed_headers,
+                ", Signature=",
+                &signature,
+            ] {
+                authorization.push_str(part);
+            }
             headers.push(("authorization", Cow::Owned(authorization)));
         }
         SignatureLocation::QueryParams { expires_in } => {
             query_params.reserve_exact(7);
             query_params.push(("X-Amz-Algorithm", Cow::Borrowed(ALGORITHM)));
-            query_params.push(("X-Amz-Credential", Cow::Owned(credential)));
+            query_params.push((
+                "X-Amz-Credential",
+                Cow::Owned(format!("{}/{scope}", credentials.access_key_id())),
+            ));
             query_params.push(("X-Amz-Date", Cow::Owned(date.date_time().to_owned())));
             query_params.push(("X-Amz-Expires", Cow::Owned(expires_in.as_secs().to_string())));
-            query_params.push(("X-Amz-SignedHeaders", Cow::Owned(canonical.signed_headers)));
+            query_params.push((
+                "X-Amz-SignedHeaders",
+                Cow::Owned(canonical.signed_headers().to_owned()),
+            ));
             if let Some(token) = token {
                 query_params.push(("X-Amz-Security-Token", Cow::Borrowed(token)));
             }
