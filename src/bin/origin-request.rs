@@ -1,1 +1,86 @@
-fn main() {}
+//! `origin-request`: the Lambda bootstrap (provided.al2023) around the pure origin-request core.
+//!
+//! Reads the handler configuration (`edge-signer.json` beside the code, optional) and the execution
+//! role's credentials once at start, then answers each invocation with the signed request or a
+//! generated response. A malformed event is a function error; nothing unsigned is ever returned.
+//! Logs never contain the secret key, the session token or the signature headers.
+
+use edge_signer::config::{CONFIG_FILE_NAME, HandlerConfig};
+use edge_signer::origin_request::{Context, Outcome, handle_json};
+use edge_signer::sigv4::SigningKeyCache;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::value::RawValue;
+use std::path::PathBuf;
+use std::time::{Instant, SystemTime};
+
+struct State {
+    config: HandlerConfig,
+    credentials: Result<aws_credential_types::Credentials, String>,
+    keys: SigningKeyCache,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = load_config()?;
+    let credentials = edge_signer::credentials::from_env();
+    if let Err(e) = &credentials {
+        tracing::error!(error = %e, "every invocation will fail until the function has credentials");
+    }
+    let state = State {
+        config,
+        credentials,
+        keys: SigningKeyCache::new(),
+    };
+    lambda_runtime::run(service_fn(|event| handle(event, &state))).await
+}
+
+async fn handle(event: LambdaEvent<Box<RawValue>>, state: &State) -> Result<Box<RawValue>, Error> {
+    let started = Instant::now();
+    let request_id = event.context.request_id;
+    let credentials = state.credentials.as_ref().map_err(|e| Error::from(e.clone()))?;
+    let context = Context {
+        credentials,
+        now: SystemTime::now(),
+        config: &state.config,
+        keys: &state.keys,
+    };
+    let outcome = handle_json(event.payload.get().as_bytes(), &context).inspect_err(|e| {
+        tracing::error!(request_id, error = %e, "rejected event");
+    })?;
+    let micros = started.elapsed().as_micros();
+    match &outcome {
+        Outcome::Forward(request) => {
+            let origin = request
+                .origin
+                .details()
+                .map(|(o, _)| o.domain_name.as_str())
+                .unwrap_or_default();
+            tracing::info!(request_id, origin, outcome = "forward", micros, "signed");
+        }
+        Outcome::Respond { response, reason } => {
+            tracing::warn!(request_id, status = %response.status, reason = %reason, micros, "generated response");
+        }
+    }
+    Ok(RawValue::from_string(outcome.to_json())?)
+}
+
+/// `edge-signer.json` in the function's code directory (`LAMBDA_TASK_ROOT`, else beside the
+/// executable). Absent: the defaults. Present but invalid: the function fails to start, loudly.
+fn load_config() -> Result<HandlerConfig, Error> {
+    let dir = std::env::var_os("LAMBDA_TASK_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.parent().map(PathBuf::from))
+        });
+    let Some(path) = dir.map(|d| d.join(CONFIG_FILE_NAME)) else {
+        return Ok(HandlerConfig::default());
+    };
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(HandlerConfig::from_json(&bytes)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HandlerConfig::default()),
+        Err(e) => Err(format!("{}: {e}", path.display()).into()),
+    }
+}
