@@ -105,9 +105,15 @@ pub struct Context<'a> {
 /// Parses an event's JSON and transforms it. Errors name the JSON path at fault.
 pub fn handle_json(event: &[u8], context: &Context<'_>) -> Result<Outcome, EventError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(event);
-    let event: Event = serde_path_to_error::deserialize(deserializer).map_err(|e| EventError::Malformed {
-        path: e.path().to_string(),
-        message: e.inner().to_string(),
+    let event: Event =
+        serde_path_to_error::deserialize(&mut *deserializer).map_err(|e| EventError::Malformed {
+            path: e.path().to_string(),
+            message: e.inner().to_string(),
+        })?;
+    // The event is the whole input: nothing but whitespace may follow it.
+    deserializer.end().map_err(|e| EventError::Malformed {
+        path: ".".to_owned(),
+        message: e.to_string(),
     })?;
     handle(event, context)
 }
@@ -131,7 +137,10 @@ pub fn handle(event: Event, context: &Context<'_>) -> Result<Outcome, EventError
     let Some(target) = recognise(&domain, &context.config.origins) else {
         return Ok(respond(
             502,
-            format!("origin {domain:?} is not a recognised origin; nothing was signed"),
+            format!(
+                "origin {:?} is not a recognised origin; nothing was signed",
+                domain.as_str()
+            ),
         ));
     };
 

@@ -1,0 +1,563 @@
+//! Shared by `tests/origin_request.rs` and `tests/origin_request_props.rs`: the fixed clock and
+//! credentials of the shipped vectors, event builders, and an independent check of what the
+//! origin-request handler forwards.
+//!
+//! The check does not use the crate's signer or its canonicalisation. It rebuilds the request as it
+//! reaches the origin (the returned uri and query, `host` from the returned headers, the returned
+//! `x-amz-*` headers, and `x-amz-cf-id: <config.requestId>` added as CloudFront adds it after the
+//! function), signs it with aws-sigv4 configured as S3 verifies (single encoding, no
+//! normalisation, `x-amz-content-sha256`), with `excluded_headers` so that exactly `host`,
+//! `x-amz-cf-id`, `x-amz-content-sha256`, `x-amz-date` and `x-amz-security-token` are signed, and
+//! compares what aws-sigv4 would add with what the handler returned.
+
+#![allow(dead_code)] // each test crate uses its own part of this module
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request as aws;
+use aws_smithy_runtime_api::client::identity::Identity;
+use base64::Engine;
+use edge_signer::config::HandlerConfig;
+use edge_signer::origin_request::{Context, EventError, Outcome, handle_json};
+use edge_signer::sigv4::SigningKeyCache;
+use serde_json::{Value, json};
+use std::borrow::Cow;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The AWS SigV4 test suite's clock: 2015-08-30T12:36:00Z.
+pub const AT: &str = "2015-08-30T12:36:00Z";
+pub const ACCESS_KEY: &str = "AKIDEXAMPLE";
+pub const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+/// From `vectors/aws-sig-v4-test-suite/v4/get-vanilla-with-session-token/context.json`.
+pub const TOKEN: &str = "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267";
+pub const REQUEST_ID: &str = "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==";
+pub const DOMAIN: &str = "myap-123456789012.s3-object-lambda.us-west-2.amazonaws.com";
+
+/// The signed-headers list every forwarded request must carry (with a session token).
+pub const SIGNED_WITH_TOKEN: &str = "host;x-amz-cf-id;x-amz-content-sha256;x-amz-date;x-amz-security-token";
+/// The same without a session token.
+pub const SIGNED_WITHOUT_TOKEN: &str = "host;x-amz-cf-id;x-amz-content-sha256;x-amz-date";
+
+/// Headers CloudFront refuses in a function's output ("Restrictions on all edge functions").
+pub const DISALLOWED: &[&str] = &[
+    "connection",
+    "expect",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "trailer",
+    "upgrade",
+    "x-amzn-auth",
+    "x-amzn-cf-billing",
+    "x-amzn-cf-id",
+    "x-amzn-cf-xff",
+    "x-amzn-errortype",
+    "x-amzn-fle-profile",
+    "x-amzn-header-count",
+    "x-amzn-header-order",
+    "x-amzn-lambda-integration-tag",
+    "x-amzn-requestid",
+    "x-cache",
+    "x-forwarded-proto",
+    "x-real-ip",
+];
+/// Prefixes of disallowed headers.
+pub const DISALLOWED_PREFIXES: &[&str] = &["x-accel-", "x-amz-cf-", "x-edge-"];
+/// Headers an origin-request function must not change.
+pub const READ_ONLY: &[&str] = &[
+    "accept-encoding",
+    "cdn-loop",
+    "content-length",
+    "if-modified-since",
+    "if-none-match",
+    "if-range",
+    "if-unmodified-since",
+    "transfer-encoding",
+    "via",
+];
+
+pub fn is_disallowed(name: &str) -> bool {
+    DISALLOWED.contains(&name) || DISALLOWED_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// 2015-08-30T12:36:00Z.
+pub fn at() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_440_938_160)
+}
+
+pub fn credentials(with_token: bool) -> Credentials {
+    Credentials::new(
+        ACCESS_KEY,
+        SECRET,
+        with_token.then(|| TOKEN.to_owned()),
+        None,
+        "tests",
+    )
+}
+
+/// Runs the handler as the shells do.
+pub fn run(
+    event: &[u8],
+    config: &HandlerConfig,
+    credentials: &Credentials,
+    now: SystemTime,
+) -> Result<Outcome, EventError> {
+    let keys = SigningKeyCache::new();
+    let context = Context {
+        credentials,
+        now,
+        config,
+        keys: &keys,
+    };
+    handle_json(event, &context)
+}
+
+/// A CloudFront-like origin-request `request` object (the documentation's example, our origin).
+pub fn base_request() -> Value {
+    json!({
+        "clientIp": "203.0.113.178",
+        "method": "GET",
+        "uri": "/photos/cat.jpg",
+        "querystring": "showExif=true",
+        "headers": {
+            "host": [{"key": "Host", "value": "d111111abcdef8.cloudfront.net"}],
+            "user-agent": [{"key": "User-Agent", "value": "Amazon CloudFront"}],
+            "via": [{"key": "Via", "value": "2.0 2afae0d44e2540f472c0635ab62c232b.cloudfront.net (CloudFront)"}],
+            "x-forwarded-for": [{"key": "X-Forwarded-For", "value": "203.0.113.178"}]
+        },
+        "origin": {
+            "custom": {
+                "customHeaders": {},
+                "domainName": DOMAIN,
+                "keepaliveTimeout": 5,
+                "path": "",
+                "port": 443,
+                "protocol": "https",
+                "readTimeout": 30,
+                "sslProtocols": ["TLSv1.2"]
+            }
+        }
+    })
+}
+
+/// Wraps a `request` object in an origin-request event.
+pub fn event(request: Value) -> Value {
+    json!({"Records": [{"cf": {
+        "config": {
+            "distributionDomainName": "d111111abcdef8.cloudfront.net",
+            "distributionId": "EDFDVBD6EXAMPLE",
+            "eventType": "origin-request",
+            "requestId": REQUEST_ID
+        },
+        "request": request
+    }}]})
+}
+
+/// The `request` object of an event.
+pub fn request_of(event: &Value) -> &Value {
+    &event["Records"][0]["cf"]["request"]
+}
+
+/// The origin's domain: `origin.custom.domainName` or `origin.s3.domainName`.
+pub fn origin_domain(request: &Value) -> Option<&str> {
+    let origin = &request["origin"];
+    origin["custom"]["domainName"]
+        .as_str()
+        .or_else(|| origin["s3"]["domainName"].as_str())
+}
+
+/// Region and service from `<name>.s3-object-lambda.<region>.amazonaws.com(.cn)`, parsed here
+/// without the crate's origin table.
+pub fn scope_of(host: &str) -> Option<(String, &'static str)> {
+    let rest = host
+        .strip_suffix(".amazonaws.com.cn")
+        .or_else(|| host.strip_suffix(".amazonaws.com"))?;
+    let (rest, region) = rest.rsplit_once('.')?;
+    let name = rest.strip_suffix(".s3-object-lambda")?;
+    (!name.is_empty()).then(|| (region.to_owned(), "s3-object-lambda"))
+}
+
+/// The single value of header `name`, if the header is there with exactly one value.
+pub fn single_value<'a>(headers: &'a Value, name: &str) -> Option<&'a str> {
+    match headers.get(name)?.as_array()?.as_slice() {
+        [field] => field["value"].as_str(),
+        _ => None,
+    }
+}
+
+/// The body bytes as CloudFront will send them to the origin, decoded independently.
+pub fn body_bytes(request: &Value) -> Option<Vec<u8>> {
+    let body = request.get("body")?;
+    let data = body["data"].as_str().unwrap_or_default();
+    Some(match body["encoding"].as_str() {
+        Some("base64") => base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .expect("test bodies are valid base64"),
+        _ => data.as_bytes().to_vec(),
+    })
+}
+
+/// What aws-sigv4 adds to the request as it reaches the origin, by lower-case header name.
+pub struct Expected {
+    pub headers: Vec<(String, String)>,
+}
+
+impl Expected {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Signs with aws-sigv4 the request the origin receives when the handler returned `output` for
+/// `input` (both `request` objects). `with_cf_id`: whether CloudFront's `X-Amz-Cf-Id` is on the
+/// request (it always is; `false` shows the signature depends on it).
+pub fn aws_sign(
+    input: &Value,
+    output: &Value,
+    request_id: &str,
+    credentials: &Credentials,
+    now: SystemTime,
+    with_cf_id: bool,
+) -> Result<Expected, String> {
+    let headers = output["headers"].as_object().ok_or("no headers")?;
+    let host = single_value(&output["headers"], "host").ok_or("no single host header")?;
+    let (region, service) =
+        scope_of(host).ok_or_else(|| format!("host {host:?} is not an S3 Object Lambda access point"))?;
+    let uri = output["uri"].as_str().ok_or("no uri")?;
+    let query = output["querystring"].as_str().ok_or("no querystring")?;
+    let method = output["method"].as_str().ok_or("no method")?;
+
+    // Every header on the way to the origin, then CloudFront's X-Amz-Cf-Id.
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    let mut excluded: Vec<Cow<'static, str>> = vec![Cow::Borrowed("authorization")];
+    const SIGNED: [&str; 5] = [
+        "host",
+        "x-amz-cf-id",
+        "x-amz-content-sha256",
+        "x-amz-date",
+        "x-amz-security-token",
+    ];
+    for (name, fields) in headers {
+        if name == "authorization" {
+            continue;
+        }
+        if !SIGNED.contains(&name.as_str()) {
+            excluded.push(Cow::Owned(name.clone()));
+        }
+        for field in fields.as_array().ok_or("header is not an array")? {
+            pairs.push((name, field["value"].as_str().ok_or("value is not a string")?));
+        }
+    }
+    if with_cf_id {
+        pairs.push(("x-amz-cf-id", request_id));
+    }
+
+    let mut settings = aws::SigningSettings::default();
+    settings.percent_encoding_mode = aws::PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = aws::UriPathNormalizationMode::Disabled;
+    settings.payload_checksum_kind = aws::PayloadChecksumKind::XAmzSha256;
+    settings.session_token_mode = aws::SessionTokenMode::Include;
+    settings.signature_location = aws::SignatureLocation::Headers;
+    settings.excluded_headers = Some(excluded);
+
+    let identity: Identity = credentials.clone().into();
+    let params: aws::SigningParams<'_> = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(&region)
+        .name(service)
+        .time(now)
+        .settings(settings)
+        .build()
+        .map_err(|e| format!("params: {e}"))?
+        .into();
+    let target = if query.is_empty() {
+        format!("https://{host}{uri}")
+    } else {
+        format!("https://{host}{uri}?{query}")
+    };
+    let body = body_bytes(input);
+    let signable_body = match &body {
+        Some(bytes) => aws::SignableBody::Bytes(bytes),
+        None => aws::SignableBody::UnsignedPayload,
+    };
+    let request = aws::SignableRequest::new(method, target, pairs.into_iter(), signable_body)
+        .map_err(|e| format!("aws-sigv4 request: {e}"))?;
+    let (instructions, _signature) = aws::sign(request, &params)
+        .map_err(|e| format!("aws-sigv4 sign: {e}"))?
+        .into_parts();
+    Ok(Expected {
+        headers: instructions
+            .headers()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.to_owned()))
+            .collect(),
+    })
+}
+
+/// Checks a forwarded request (`output`) against the event's request (`input`): the signature
+/// (recomputed by aws-sigv4), the signed set, no viewer `authorization`/`x-amz-*` left, no
+/// disallowed header added, read-only headers and fields unchanged, every field the handler does
+/// not own unchanged. Returns a description of the first problem.
+pub fn verify_forwarded(
+    input: &Value,
+    output: &Value,
+    allow_list: &[String],
+    request_id: &str,
+    credentials: &Credentials,
+    now: SystemTime,
+) -> Result<(), String> {
+    let in_headers = input["headers"].as_object().ok_or("input headers")?;
+    let out_headers = output["headers"].as_object().ok_or("output headers")?;
+
+    // The uri is the same key, in S3's canonical form.
+    let uri = output["uri"].as_str().ok_or("no uri")?;
+    let key = percent_decode_strict(uri).ok_or_else(|| format!("uri {uri:?} has a bad escape"))?;
+    if s3_encode_key(&key) != uri {
+        return Err(format!(
+            "uri {uri:?} is not in S3 canonical form ({:?})",
+            s3_encode_key(&key)
+        ));
+    }
+    let input_uri = input["uri"].as_str().ok_or("no input uri")?;
+    if percent_decode_strict(input_uri).as_deref() != Some(key.as_slice()) {
+        return Err(format!("the key changed: {input_uri:?} -> {uri:?}"));
+    }
+    // The query is the allow-listed parameters of the input, canonical and sorted.
+    let query = output["querystring"].as_str().ok_or("no querystring")?;
+    let expected_query = expected_query(
+        input["querystring"].as_str().ok_or("no input querystring")?,
+        allow_list,
+    );
+    if query != expected_query {
+        return Err(format!("querystring {query:?}, expected {expected_query:?}"));
+    }
+
+    // host := the origin's domain.
+    let domain = origin_domain(output).ok_or("no origin domain")?;
+    if origin_domain(input) != Some(domain) {
+        return Err("the origin changed".into());
+    }
+    if single_value(&output["headers"], "host") != Some(domain) {
+        return Err(format!("host is {:?}, not {domain:?}", out_headers.get("host")));
+    }
+
+    // The signature, recomputed independently.
+    let expected = aws_sign(input, output, request_id, credentials, now, true)?;
+    let ours = [
+        "x-amz-date",
+        "x-amz-security-token",
+        "x-amz-content-sha256",
+        "authorization",
+    ];
+    for name in ours {
+        let got = match out_headers.get(name) {
+            None => None,
+            Some(_) => Some(
+                single_value(&output["headers"], name)
+                    .ok_or_else(|| format!("{name} has more than one value"))?,
+            ),
+        };
+        if got != expected.get(name) {
+            return Err(format!(
+                "{name}: handler returned {got:?}, aws-sigv4 computes {:?}",
+                expected.get(name)
+            ));
+        }
+    }
+    let signed = if credentials.session_token().is_some() {
+        SIGNED_WITH_TOKEN
+    } else {
+        SIGNED_WITHOUT_TOKEN
+    };
+    let authorization = single_value(&output["headers"], "authorization").unwrap_or_default();
+    if !authorization.contains(&format!(", SignedHeaders={signed}, ")) {
+        return Err(format!(
+            "signed headers are not exactly {signed}: {authorization}"
+        ));
+    }
+    // CloudFront adds X-Amz-Cf-Id itself: adding it is a disallowed header.
+    if out_headers.contains_key("x-amz-cf-id") {
+        return Err("x-amz-cf-id was added".into());
+    }
+
+    // No viewer authorization or x-amz-* left: every such header is one of ours (checked above
+    // to hold exactly aws-sigv4's value).
+    for name in out_headers.keys() {
+        if (name == "authorization" || name.starts_with("x-amz-")) && !ours.contains(&name.as_str()) {
+            return Err(format!("viewer header {name} reached the origin"));
+        }
+    }
+    // Nothing disallowed added or changed; read-only headers untouched.
+    for (name, fields) in out_headers {
+        if is_disallowed(name) && in_headers.get(name) != Some(fields) {
+            return Err(format!("disallowed header {name} added or changed"));
+        }
+    }
+    for name in READ_ONLY {
+        if in_headers.get(*name) != out_headers.get(*name) {
+            return Err(format!("read-only header {name} changed"));
+        }
+    }
+    // Every other header exactly as it came, in the same order.
+    let owned = |name: &str| name == "host" || name == "authorization" || name.starts_with("x-amz-");
+    let kept_in: Vec<(&String, &Value)> = in_headers.iter().filter(|(n, _)| !owned(n)).collect();
+    let kept_out: Vec<(&String, &Value)> = out_headers.iter().filter(|(n, _)| !owned(n)).collect();
+    if kept_in != kept_out {
+        return Err(format!("other headers changed: {kept_in:?} -> {kept_out:?}"));
+    }
+
+    // Every field but uri, querystring and headers unchanged (read-only clientIp and method,
+    // origin with everything the handler does not model, body, unknown fields).
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(object) = v.as_object_mut() {
+            for field in ["uri", "querystring", "headers"] {
+                object.remove(field);
+            }
+        }
+        v
+    };
+    if strip(input) != strip(output) {
+        return Err(format!(
+            "fields other than uri/querystring/headers changed:\n  in:  {}\n  out: {}",
+            strip(input),
+            strip(output)
+        ));
+    }
+    Ok(())
+}
+
+/// The query an S3-style origin should receive: the parameters whose form-decoded name is
+/// allow-listed, each side form-decoded and URI-encoded, sorted by encoded name then value.
+pub fn expected_query(raw: &str, allow_list: &[String]) -> String {
+    let mut pairs: Vec<(String, String)> = raw
+        .split('&')
+        .filter(|part| !part.is_empty())
+        .filter_map(|part| {
+            let (name, value) = part.split_once('=').unwrap_or((part, ""));
+            let name = form_decode(name);
+            allow_list
+                .iter()
+                .any(|allowed| allowed.as_bytes() == name.as_slice())
+                .then(|| (uri_encode(&name), uri_encode(&form_decode(value))))
+        })
+        .collect();
+    pairs.sort();
+    pairs
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Checks a generated response: the status (a string), `cache-control: no-store`, a text body,
+/// and nothing signed.
+pub fn verify_response(response: &Value, status: &str) -> Result<(), String> {
+    if response["status"] != json!(status) {
+        return Err(format!("status {} is not {status:?}", response["status"]));
+    }
+    if single_value(&response["headers"], "cache-control") != Some("no-store") {
+        return Err("no cache-control: no-store".into());
+    }
+    if response["statusDescription"].as_str().is_none_or(str::is_empty) {
+        return Err("no statusDescription".into());
+    }
+    if response["bodyEncoding"] != json!("text")
+        || !response["body"].as_str().is_some_and(|b| b.starts_with(status))
+    {
+        return Err("body is not the status text".into());
+    }
+    let text = response.to_string();
+    if text.contains("AWS4-HMAC-SHA256") || text.contains("x-amz-") || text.contains(TOKEN) {
+        return Err(format!("a generated response carries signing material: {text}"));
+    }
+    let names: Vec<&String> = response["headers"].as_object().ok_or("headers")?.keys().collect();
+    if names != ["content-type", "cache-control"] {
+        return Err(format!("unexpected response headers {names:?}"));
+    }
+    Ok(())
+}
+
+/// The outcome as JSON, and whether it is a forwarded request.
+pub fn outcome_value(outcome: &Outcome) -> Value {
+    serde_json::from_str(&outcome.to_json()).expect("the outcome is JSON")
+}
+
+/// Percent-decodes `%XX` escapes (which must all be well formed). Written here, not taken from the
+/// crate.
+pub fn percent_decode_strict(s: &str) -> Option<Vec<u8>> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// Form decoding as a server does it: `+` is a space, a well-formed `%XX` a byte, any other `%`
+/// itself.
+pub fn form_decode(s: &str) -> Vec<u8> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if bytes.len() >= i + 3
+                && bytes[i + 1].is_ascii_hexdigit()
+                && bytes[i + 2].is_ascii_hexdigit() =>
+            {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("00");
+                out.push(u8::from_str_radix(hex, 16).unwrap_or(0));
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+fn unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+}
+
+/// S3's encoding of an object key into a path: every byte outside `A-Za-z0-9-_.~` as `%XX`
+/// (uppercase), `/` kept.
+pub fn s3_encode_key(key: &[u8]) -> String {
+    let mut out = String::with_capacity(key.len() * 3);
+    for &b in key {
+        if unreserved(b) || b == b'/' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// SigV4's encoding of a query name or value: every byte outside `A-Za-z0-9-_.~` as `%XX`.
+pub fn uri_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for &b in bytes {
+        if unreserved(b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
