@@ -6,6 +6,8 @@
 
 use aws_credential_types::Credentials;
 use criterion::{Criterion, criterion_group, criterion_main};
+use edge_signer::config::HandlerConfig;
+use edge_signer::origin_request::{Context, Outcome, handle_json};
 use edge_signer::sigv4::{
     self, SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings,
 };
@@ -28,6 +30,25 @@ fn credentials() -> Credentials {
         None,
         "bench",
     )
+}
+
+/// About 1.5 KB: six viewer headers, one `showExif`, a custom origin, as CloudFront sends it.
+fn realistic_event() -> Vec<u8> {
+    let event = serde_json::json!({"Records": [{"cf": {
+        "config": {"distributionDomainName": "d111111abcdef8.cloudfront.net", "distributionId": "EDFDVBD6EXAMPLE",
+                   "eventType": "origin-request", "requestId": CF_ID},
+        "request": {"clientIp": "203.0.113.178", "method": "GET", "uri": "/photos/2024/summer trip/IMG_0042.jpg",
+            "querystring": "showExif=true",
+            "headers": {
+                "host": [{"key": "Host", "value": "d111111abcdef8.cloudfront.net"}],
+                "user-agent": [{"key": "User-Agent", "value": "Amazon CloudFront"}],
+                "via": [{"key": "Via", "value": "2.0 2afae0d44e2540f472c0635ab62c232b.cloudfront.net (CloudFront)"}],
+                "x-forwarded-for": [{"key": "X-Forwarded-For", "value": "203.0.113.178"}],
+                "accept": [{"key": "Accept", "value": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"}],
+                "accept-encoding": [{"key": "Accept-Encoding", "value": "gzip"}]},
+            "origin": {"custom": {"customHeaders": {}, "domainName": HOST, "keepaliveTimeout": 5, "path": "",
+                "port": 443, "protocol": "https", "readTimeout": 30, "sslProtocols": ["TLSv1.2"]}}}}}]});
+    serde_json::to_vec(&event).expect("json")
 }
 
 fn now() -> SystemTime {
@@ -104,6 +125,27 @@ fn hot_path(c: &mut Criterion) {
     );
 
     let mut group = c.benchmark_group("hot_path");
+    let event = realistic_event();
+    let config = HandlerConfig::default();
+    let handler_keys = SigningKeyCache::new();
+    let context = Context {
+        credentials: &creds,
+        now: now(),
+        config: &config,
+        keys: &handler_keys,
+    };
+    let outcome = handle_json(&event, &context).expect("the bench event is valid");
+    assert!(
+        matches!(outcome, Outcome::Forward(_)),
+        "the bench event is forwarded"
+    );
+    group.bench_function("handler", |b| {
+        b.iter(|| {
+            handle_json(black_box(&event), &context)
+                .map(|o| o.to_json())
+                .expect("valid")
+        })
+    });
     group.bench_function("sign", |b| b.iter(|| ours(black_box(&creds), &settings, &cache)));
     group.bench_function("aws_sigv4", |b| b.iter(|| theirs(black_box(&identity))));
 
