@@ -165,23 +165,28 @@ pub struct Origin {
 pub struct OriginDetails {
     /// The origin's host name.
     pub domain_name: Text,
-    /// Anything else (`customHeaders`, `path`, `port`, `region`, …).
+    /// The origin path: CloudFront puts it in front of `uri` when it sends the request
+    /// (`/images` + `/cat.jpg` → `/images/cat.jpg`). Empty or absent for most origins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<Text>,
+    /// Anything else (`customHeaders`, `port`, `region`, …).
     #[serde(flatten)]
     pub extra: Extra,
 }
 
-/// The request body, when the distribution's "include body" option is on.
+/// The request body, when the distribution's "include body" option is on. Absent fields stay
+/// absent when the body goes back to CloudFront.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Body {
     /// True when CloudFront cut the body at its size limit (1 MB for origin requests).
-    #[serde(default)]
-    pub input_truncated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_truncated: Option<bool>,
     /// `read-only` or `replace`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
     /// `base64` or `text`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding: Option<String>,
     /// The body itself.
     #[serde(default)]
@@ -205,6 +210,13 @@ pub struct Response {
     pub body: String,
     /// `text` or `base64`.
     pub body_encoding: String,
+}
+
+impl Body {
+    /// Whether CloudFront cut the body at its size limit.
+    pub fn is_truncated(&self) -> bool {
+        self.input_truncated == Some(true)
+    }
 }
 
 impl Origin {

@@ -8,7 +8,8 @@
 //! - `host` becomes the origin's domain; the viewer's `authorization` and `x-amz-*` headers go;
 //! - signed: `host`, `x-amz-cf-id` (= `config.requestId`, which CloudFront adds after the function,
 //!   so it is signed but not added), `x-amz-content-sha256`, `x-amz-date`, `x-amz-security-token`;
-//! - the path is put in S3 canonical form, and the returned `uri` is exactly the one signed;
+//! - the path is put in S3 canonical form, and the returned `uri` is exactly the one signed
+//!   (after the origin path, which CloudFront puts in front of it);
 //! - only allow-listed query parameters are kept, in canonical form, exactly as signed.
 
 use crate::cloudfront::{Body, Event, HeaderField, Headers, Request, Response, Text};
@@ -54,6 +55,21 @@ pub enum EventError {
     /// Signing refused the request (a bug if it happens: the event was checked before).
     #[error("cannot sign the request: {0}")]
     Signing(#[from] sigv4::SigningError),
+}
+
+impl EventError {
+    /// A short, stable name for the kind of error, for Lambda's `errorType` and for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventError::Malformed { .. } => "MalformedEvent",
+            EventError::RecordCount(_) => "UnexpectedRecordCount",
+            EventError::WrongEventType(_) => "WrongEventType",
+            EventError::AmbiguousOrigin => "AmbiguousOrigin",
+            EventError::HeaderName(_) => "InvalidHeaderName",
+            EventError::Body(_) => "InvalidBody",
+            EventError::Signing(_) => "SigningFailed",
+        }
+    }
 }
 
 /// What the handler decided.
@@ -144,6 +160,20 @@ pub fn handle(event: Event, context: &Context<'_>) -> Result<Outcome, EventError
         ));
     };
 
+    // CloudFront sends `origin path + uri`, so that is what must be signed. The origin path comes
+    // from the distribution's configuration, not the viewer: one we cannot sign exactly is a
+    // configuration error (502), reported as such.
+    let origin_path = origin.path.as_deref().unwrap_or_default();
+    if !is_signable_origin_path(origin_path) {
+        return Ok(respond(
+            502,
+            format!(
+                "origin path {origin_path:?} of {:?} must be empty, or start but not end with '/' and \
+                 need no percent-encoding (characters A-Za-z0-9-_.~/ or %XX escapes in canonical form)",
+                domain.as_str()
+            ),
+        ));
+    }
     let Ok(uri) = sigv4::s3_canonical_path(&request.uri) else {
         return Ok(respond(
             400,
@@ -161,7 +191,7 @@ pub fn handle(event: Event, context: &Context<'_>) -> Result<Outcome, EventError
         ));
     }
     let body = match &request.body {
-        Some(body) if body.input_truncated => {
+        Some(body) if body.is_truncated() => {
             return Ok(respond(
                 413,
                 "the body was truncated by CloudFront, so it cannot be signed".into(),
@@ -173,13 +203,18 @@ pub fn handle(event: Event, context: &Context<'_>) -> Result<Outcome, EventError
     let payload_hash = body.as_deref().map(|bytes| hex::encode(Sha256::digest(bytes)));
 
     let settings = SigningSettings::s3();
+    let sent_path = if origin_path.is_empty() {
+        std::borrow::Cow::Borrowed(uri.as_str())
+    } else {
+        std::borrow::Cow::Owned(format!("{origin_path}{uri}"))
+    };
     let signed_headers = [
         ("host", domain.as_str()),
         ("x-amz-cf-id", cf.config.request_id.as_str()),
     ];
     let signable = SignableRequest {
         method: &request.method,
-        path: &uri,
+        path: &sent_path,
         query: &query,
         headers: &signed_headers,
         body: payload_hash
@@ -244,6 +279,15 @@ fn decode_body(body: &Body) -> Result<Vec<u8>, EventError> {
             "unknown encoding {other:?}; expected \"base64\" or \"text\""
         ))),
     }
+}
+
+/// An origin path CloudFront sends as it is and S3 reads as we sign it: empty, or `/`-prefixed,
+/// not `/`-terminated, and already in S3 canonical form.
+fn is_signable_origin_path(path: &str) -> bool {
+    path.is_empty()
+        || (path.starts_with('/')
+            && !path.ends_with('/')
+            && sigv4::s3_canonical_path(path).is_ok_and(|canonical| canonical == path))
 }
 
 fn is_lower_token(name: &str) -> bool {

@@ -227,7 +227,8 @@ fn respond(api: &RuntimeApi, process: &mut Process, payload: impl Into<Vec<u8>>)
 }
 
 /// Waits for the outcome of `payload`, which must be an `/error`; returns its `errorMessage`.
-fn reject(api: &RuntimeApi, process: &mut Process, payload: impl Into<Vec<u8>>) -> String {
+/// Invokes, expects a function error, returns its `(errorType, errorMessage)`.
+fn reject(api: &RuntimeApi, process: &mut Process, payload: impl Into<Vec<u8>>) -> (String, String) {
     let (id, outcome) = api.invoke_and_wait(payload, WAIT);
     let Some(outcome) = outcome else {
         panic!(
@@ -246,10 +247,14 @@ fn reject(api: &RuntimeApi, process: &mut Process, payload: impl Into<Vec<u8>>) 
         "{id}: no Lambda-Runtime-Function-Error-Type header"
     );
     let json = outcome.json();
-    assert!(json["errorType"].is_string(), "{id}: {json}");
-    outcome
+    let error_type = json["errorType"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{id}: no errorType in {json}"))
+        .to_owned();
+    let message = outcome
         .error_message()
-        .unwrap_or_else(|| panic!("{id}: no errorMessage in {json}"))
+        .unwrap_or_else(|| panic!("{id}: no errorMessage in {json}"));
+    (error_type, message)
 }
 
 fn header<'a>(request: &'a Value, name: &str) -> &'a str {
@@ -398,15 +403,20 @@ fn one_process_serves_many_invocations() {
 #[test]
 fn malformed_events_are_function_errors_and_the_process_keeps_serving() {
     let (api, _task_root, mut process) = start("malformed", |_, _| {});
-    let cases: [(&str, Vec<u8>, &[&str]); 4] = [
+    // (case, payload, errorType, fragments of errorMessage). Bytes that are not JSON at all are
+    // refused by lambda_runtime before the handler runs, with its own errorType.
+    type Case<'a> = (&'a str, Vec<u8>, Option<&'a str>, &'a [&'a str]);
+    let cases: [Case; 4] = [
         (
             "not JSON",
             b"this is not JSON".to_vec(),
+            None,
             &["failed to deserialize the incoming data", "expected"],
         ),
         (
             "viewer-request",
             event_with("/Records/0/cf/config/eventType", json!("viewer-request")),
+            Some("WrongEventType"),
             &["eventType", "\"origin-request\"", "\"viewer-request\""],
         ),
         (
@@ -419,6 +429,7 @@ fn malformed_events_are_function_errors_and_the_process_keeps_serving() {
                     .remove("uri");
                 serde_json::to_vec(&event).unwrap()
             },
+            Some("MalformedEvent"),
             &["Records[0].cf.request", "missing field `uri`"],
         ),
         (
@@ -427,11 +438,15 @@ fn malformed_events_are_function_errors_and_the_process_keeps_serving() {
                 "/Records/0/cf/request/headers/accept/0/value",
                 json!("image/avif\r\nX-Injected: yes"),
             ),
+            Some("MalformedEvent"),
             &["Records[0].cf.request.headers.accept[0].value", "CR or LF"],
         ),
     ];
-    for (case, payload, expected) in cases {
-        let message = reject(&api, &mut process, payload);
+    for (case, payload, expected_type, expected) in cases {
+        let (error_type, message) = reject(&api, &mut process, payload);
+        if let Some(expected_type) = expected_type {
+            assert_eq!(error_type, expected_type, "{case}: {message}");
+        }
         for fragment in expected {
             assert!(
                 message.contains(fragment),
@@ -480,7 +495,8 @@ fn without_credentials_every_invocation_fails_and_nothing_is_forwarded() {
         command.env_remove("AWS_ACCESS_KEY_ID");
     });
     for _ in 0..3 {
-        let message = reject(&api, &mut process, fs::read(event_path()).unwrap());
+        let (error_type, message) = reject(&api, &mut process, fs::read(event_path()).unwrap());
+        assert_eq!(error_type, "MissingCredentials", "{message}");
         assert!(message.contains("AWS_ACCESS_KEY_ID"), "{message}");
         assert!(
             !message.contains("AWS_SECRET_ACCESS_KEY"),

@@ -1230,3 +1230,56 @@ fn the_verifier_rejects_tampered_outputs() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Origin path and body fields
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn the_origin_path_is_signed_in_front_of_the_uri_as_cloudfront_sends_it() {
+    for origin_path in ["/images", "/a/b-c_d.e~f", "/caf%C3%A9"] {
+        let request = request_with(|r| r["origin"]["custom"]["path"] = json!(origin_path));
+        // `forward` verifies with aws-sigv4 over `https://host{origin path}{uri}`.
+        let output = forward(request);
+        assert_eq!(output["uri"], "/photos/cat.jpg", "the uri itself is not changed");
+        assert_eq!(output["origin"]["custom"]["path"], origin_path);
+        // Signed without the origin path, the signature would differ.
+        let unprefixed = forward(base_request());
+        assert_ne!(
+            authorization(&output),
+            authorization(&unprefixed),
+            "{origin_path}"
+        );
+    }
+}
+
+#[test]
+fn an_origin_path_that_cannot_be_signed_exactly_is_502() {
+    for origin_path in [
+        "images",
+        "/images/",
+        "/",
+        "/a b",
+        "/caf%c3%a9",
+        "/caf\u{e9}",
+        "/%zz",
+    ] {
+        let request = request_with(|r| r["origin"]["custom"]["path"] = json!(origin_path));
+        let reason = respond(request, "502");
+        assert!(reason.contains("origin path"), "{origin_path:?}: {reason}");
+    }
+}
+
+#[test]
+fn body_fields_that_were_absent_stay_absent() {
+    let request = request_with(|r| {
+        r["method"] = json!("POST");
+        r["body"] = json!({"data": "hello"});
+    });
+    let output = forward(request);
+    assert_eq!(output["body"], json!({"data": "hello"}));
+    assert_eq!(
+        header_value(&output, "x-amz-content-sha256"),
+        Some(hex::encode(Sha256::digest(b"hello")))
+    );
+}

@@ -170,7 +170,7 @@ fn check_forward(data: &[u8], request: &Request, context: &Context<'_>) {
     let expected_hash = match &request.body {
         None => sigv4::UNSIGNED_PAYLOAD.to_owned(),
         Some(body) => {
-            assert!(!body.input_truncated, "a truncated body was signed");
+            assert!(!body.is_truncated(), "a truncated body was signed");
             let bytes = match body.encoding.as_deref() {
                 Some("base64") => base64::engine::general_purpose::STANDARD
                     .decode(&body.data)
@@ -194,10 +194,12 @@ fn check_forward(data: &[u8], request: &Request, context: &Context<'_>) {
     } else {
         SignableBody::Precomputed(payload_hash)
     };
+    // CloudFront sends the origin path in front of the uri.
+    let sent_path = format!("{}{uri}", origin.path.as_deref().unwrap_or_default());
     let resign = sigv4::sign(
         &SignableRequest {
             method: &request.method,
-            path: uri,
+            path: &sent_path,
             query,
             headers: &signed_headers,
             body,

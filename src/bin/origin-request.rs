@@ -8,7 +8,7 @@
 use edge_signer::config::{CONFIG_FILE_NAME, HandlerConfig};
 use edge_signer::origin_request::{Context, Outcome, handle_json};
 use edge_signer::sigv4::SigningKeyCache;
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lambda_runtime::{Diagnostic, Error, LambdaEvent, service_fn};
 use serde_json::value::RawValue;
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
@@ -35,18 +35,24 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(|event| handle(event, &state))).await
 }
 
-async fn handle(event: LambdaEvent<Box<RawValue>>, state: &State) -> Result<Box<RawValue>, Error> {
+/// One invocation. Errors reach Lambda as `{errorType, errorMessage}`; CloudFront then answers the
+/// viewer 502 and nothing is forwarded.
+async fn handle(event: LambdaEvent<Box<RawValue>>, state: &State) -> Result<Box<RawValue>, Diagnostic> {
     let started = Instant::now();
     let request_id = event.context.request_id;
-    let credentials = state.credentials.as_ref().map_err(|e| Error::from(e.clone()))?;
+    let credentials = state.credentials.as_ref().map_err(|e| {
+        tracing::error!(request_id, error = %e, "no credentials; nothing forwarded");
+        diagnostic("MissingCredentials", e)
+    })?;
     let context = Context {
         credentials,
         now: SystemTime::now(),
         config: &state.config,
         keys: &state.keys,
     };
-    let outcome = handle_json(event.payload.get().as_bytes(), &context).inspect_err(|e| {
-        tracing::error!(request_id, error = %e, "rejected event");
+    let outcome = handle_json(event.payload.get().as_bytes(), &context).map_err(|e| {
+        tracing::error!(request_id, error = %e, kind = e.kind(), "rejected event");
+        diagnostic(e.kind(), e)
     })?;
     let micros = started.elapsed().as_micros();
     match &outcome {
@@ -62,7 +68,14 @@ async fn handle(event: LambdaEvent<Box<RawValue>>, state: &State) -> Result<Box<
             tracing::warn!(request_id, status = %response.status, reason = %reason, micros, "generated response");
         }
     }
-    Ok(RawValue::from_string(outcome.to_json())?)
+    RawValue::from_string(outcome.to_json()).map_err(|e| diagnostic("SerializationFailed", e))
+}
+
+fn diagnostic(error_type: &str, message: impl ToString) -> Diagnostic {
+    Diagnostic {
+        error_type: error_type.to_owned(),
+        error_message: message.to_string(),
+    }
 }
 
 /// `edge-signer.json` in the function's code directory (`LAMBDA_TASK_ROOT`, else beside the

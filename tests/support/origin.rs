@@ -273,10 +273,16 @@ pub fn aws_sign(
         .build()
         .map_err(|e| format!("params: {e}"))?
         .into();
+    // CloudFront sends the origin path in front of the uri.
+    let origin = &output["origin"];
+    let origin_path = ["custom", "s3"]
+        .iter()
+        .find_map(|kind| origin[kind]["path"].as_str())
+        .unwrap_or_default();
     let target = if query.is_empty() {
-        format!("https://{host}{uri}")
+        format!("https://{host}{origin_path}{uri}")
     } else {
-        format!("https://{host}{uri}?{query}")
+        format!("https://{host}{origin_path}{uri}?{query}")
     };
     let body = body_bytes(input);
     let signable_body = match &body {
