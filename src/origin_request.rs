@@ -18,7 +18,9 @@ use crate::origin::recognise;
 use crate::sigv4::{self, SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings};
 use aws_credential_types::Credentials;
 use base64::Engine;
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::time::SystemTime;
 use thiserror::Error;
 
@@ -74,9 +76,9 @@ impl EventError {
 
 /// What the handler decided.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
+pub enum Outcome<'a> {
     /// Forward this (signed) request to the origin.
-    Forward(Box<Request>),
+    Forward(Box<Request<'a>>),
     /// Answer the viewer with this generated response; `reason` is for the log.
     Respond {
         /// The response CloudFront returns (and caches per its error-caching settings).
@@ -86,14 +88,20 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
+impl Outcome<'_> {
     /// The JSON Lambda@Edge expects back: the request object, or the response object.
     pub fn to_json(&self) -> String {
-        let json = match self {
-            Outcome::Forward(request) => serde_json::to_string(request),
-            Outcome::Respond { response, .. } => serde_json::to_string(response),
+        // Room for a typical request plus the headers signing adds, so the buffer rarely grows.
+        let mut out = Vec::with_capacity(4096);
+        let written = match self {
+            Outcome::Forward(request) => serde_json::to_writer(&mut out, request),
+            Outcome::Respond { response, .. } => serde_json::to_writer(&mut out, response),
         };
-        json.unwrap_or_else(|_| unreachable!("plain data serialises"))
+        match (written, String::from_utf8(out)) {
+            (Ok(()), Ok(json)) => json,
+            // Keys are strings, raw values were valid JSON, and serde_json writes UTF-8.
+            _ => unreachable!("the outcome serialises to UTF-8 JSON"),
+        }
     }
 
     /// The HTTP status of a generated response; `None` when forwarding.
@@ -119,23 +127,48 @@ pub struct Context<'a> {
 }
 
 /// Parses an event's JSON and transforms it. Errors name the JSON path at fault.
-pub fn handle_json(event: &[u8], context: &Context<'_>) -> Result<Outcome, EventError> {
+///
+/// The outcome borrows from `event`: strings without escapes and every field the handler does
+/// not model are not copied.
+pub fn handle_json<'a>(event: &'a [u8], context: &Context<'_>) -> Result<Outcome<'a>, EventError> {
+    handle(parse(event)?, context)
+}
+
+/// Parses an event; the whole input must be the one JSON value.
+pub fn parse(event: &[u8]) -> Result<Event<'_>, EventError> {
+    // One UTF-8 check of the whole input is cheaper than serde_json's check of every string.
+    let Ok(text) = std::str::from_utf8(event) else {
+        return Err(locate_error(event));
+    };
+    let deserializer = &mut serde_json::Deserializer::from_str(text);
+    match Event::deserialize(&mut *deserializer).and_then(|event| deserializer.end().map(|()| event)) {
+        Ok(event) => Ok(event),
+        // The fast path does not track where it is; parse again, slowly, to say where.
+        Err(_) => Err(locate_error(event)),
+    }
+}
+
+fn locate_error(event: &[u8]) -> EventError {
     let deserializer = &mut serde_json::Deserializer::from_slice(event);
-    let event: Event =
-        serde_path_to_error::deserialize(&mut *deserializer).map_err(|e| EventError::Malformed {
+    let parsed: Result<Event<'_>, _> = serde_path_to_error::deserialize(&mut *deserializer);
+    match parsed {
+        Err(e) => EventError::Malformed {
             path: e.path().to_string(),
             message: e.inner().to_string(),
-        })?;
-    // The event is the whole input: nothing but whitespace may follow it.
-    deserializer.end().map_err(|e| EventError::Malformed {
-        path: ".".to_owned(),
-        message: e.to_string(),
-    })?;
-    handle(event, context)
+        },
+        // The event is the whole input: nothing but whitespace may follow it.
+        Ok(_) => EventError::Malformed {
+            path: ".".to_owned(),
+            message: deserializer
+                .end()
+                .err()
+                .map_or_else(|| "invalid JSON".to_owned(), |e| e.to_string()),
+        },
+    }
 }
 
 /// Transforms a parsed event.
-pub fn handle(event: Event, context: &Context<'_>) -> Result<Outcome, EventError> {
+pub fn handle<'a>(event: Event<'a>, context: &Context<'_>) -> Result<Outcome<'a>, EventError> {
     let count = event.records.len();
     let Some(record) = event.records.into_iter().next().filter(|_| count == 1) else {
         return Err(EventError::RecordCount(count));
@@ -147,9 +180,10 @@ pub fn handle(event: Event, context: &Context<'_>) -> Result<Outcome, EventError
     let mut request = cf.request;
     let (origin, _) = request.origin.details().ok_or(EventError::AmbiguousOrigin)?;
     if let Some(name) = request.headers.keys().find(|name| !is_lower_token(name)) {
-        return Err(EventError::HeaderName(name.clone()));
+        return Err(EventError::HeaderName(name.to_owned()));
     }
     let domain = origin.domain_name.clone();
+    let origin_path = origin.path.clone().unwrap_or_default();
     let Some(target) = recognise(&domain, &context.config.origins) else {
         return Ok(respond(
             502,
@@ -163,8 +197,7 @@ pub fn handle(event: Event, context: &Context<'_>) -> Result<Outcome, EventError
     // CloudFront sends `origin path + uri`, so that is what must be signed. The origin path comes
     // from the distribution's configuration, not the viewer: one we cannot sign exactly is a
     // configuration error (502), reported as such.
-    let origin_path = origin.path.as_deref().unwrap_or_default();
-    if !is_signable_origin_path(origin_path) {
+    if !is_signable_origin_path(&origin_path) {
         return Ok(respond(
             502,
             format!(
@@ -204,9 +237,9 @@ pub fn handle(event: Event, context: &Context<'_>) -> Result<Outcome, EventError
 
     let settings = SigningSettings::s3();
     let sent_path = if origin_path.is_empty() {
-        std::borrow::Cow::Borrowed(uri.as_str())
+        Cow::Borrowed(uri.as_str())
     } else {
-        std::borrow::Cow::Owned(format!("{origin_path}{uri}"))
+        Cow::Owned(format!("{origin_path}{uri}"))
     };
     let signed_headers = [
         ("host", domain.as_str()),
@@ -232,10 +265,15 @@ pub fn handle(event: Event, context: &Context<'_>) -> Result<Outcome, EventError
 
     request
         .headers
-        .retain(|name, _| name != "authorization" && !name.starts_with("x-amz-"));
-    set_header(&mut request.headers, "host", "Host", &domain);
-    for (name, value) in &output.headers {
-        set_header(&mut request.headers, name, display_name(name), value);
+        .retain(|name| name != "authorization" && !name.starts_with("x-amz-"));
+    request
+        .headers
+        .set("host", HeaderField::new(text("Host"), domain.clone()));
+    for (name, value) in output.headers {
+        request.headers.set(
+            name,
+            HeaderField::new(text(display_name(name)), text(value.into_owned())),
+        );
     }
     request.uri = text(uri);
     request.querystring = text(query);
@@ -269,12 +307,13 @@ fn form_decode(raw: &str) -> Vec<u8> {
     percent_encoding::percent_decode(raw.replace('+', " ").as_bytes()).collect()
 }
 
-fn decode_body(body: &Body) -> Result<Vec<u8>, EventError> {
+fn decode_body(body: &Body<'_>) -> Result<Vec<u8>, EventError> {
+    let data = body.data.as_deref().unwrap_or_default();
     match body.encoding.as_deref() {
         Some("base64") => base64::engine::general_purpose::STANDARD
-            .decode(&body.data)
+            .decode(data)
             .map_err(|e| EventError::Body(format!("data is not valid base64: {e}"))),
-        Some("text") | None => Ok(body.data.clone().into_bytes()),
+        Some("text") | None => Ok(data.as_bytes().to_vec()),
         Some(other) => Err(EventError::Body(format!(
             "unknown encoding {other:?}; expected \"base64\" or \"text\""
         ))),
@@ -299,18 +338,8 @@ fn is_lower_token(name: &str) -> bool {
 
 /// Values we write are ASCII without CR/LF by construction (encoded paths, hex, the token checked
 /// by the signer).
-fn text(value: impl Into<String>) -> Text {
+fn text<'a>(value: impl Into<Cow<'a, str>>) -> Text<'a> {
     Text::new(value).unwrap_or_default()
-}
-
-fn set_header(headers: &mut Headers, name: &str, key: &str, value: &str) {
-    headers.insert(
-        name.to_owned(),
-        vec![HeaderField {
-            key: Some(text(key)),
-            value: text(value),
-        }],
-    );
 }
 
 fn display_name(name: &str) -> &'static str {
@@ -324,7 +353,7 @@ fn display_name(name: &str) -> &'static str {
 }
 
 /// A generated response: plain text, never stored by caches in between.
-fn respond(status: u16, reason: String) -> Outcome {
+fn respond(status: u16, reason: String) -> Outcome<'static> {
     let description = match status {
         400 => "Bad Request",
         413 => "Content Too Large",
@@ -332,13 +361,14 @@ fn respond(status: u16, reason: String) -> Outcome {
         _ => "Bad Gateway",
     };
     let mut headers = Headers::new();
-    set_header(
-        &mut headers,
+    headers.set(
         "content-type",
-        "Content-Type",
-        "text/plain; charset=utf-8",
+        HeaderField::new(text("Content-Type"), text("text/plain; charset=utf-8")),
     );
-    set_header(&mut headers, "cache-control", "Cache-Control", "no-store");
+    headers.set(
+        "cache-control",
+        HeaderField::new(text("Cache-Control"), text("no-store")),
+    );
     let response = Response {
         status: status.to_string(),
         status_description: description.into(),

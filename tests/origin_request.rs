@@ -258,7 +258,11 @@ fn request_with(f: impl FnOnce(&mut Value)) -> Value {
     request
 }
 
-fn outcome_with(request: &Value, config: &HandlerConfig, with_token: bool) -> Result<Outcome, EventError> {
+fn outcome_with(
+    request: &Value,
+    config: &HandlerConfig,
+    with_token: bool,
+) -> Result<Outcome<'static>, EventError> {
     run(
         event(request.clone()).to_string().as_bytes(),
         config,
@@ -1282,4 +1286,63 @@ fn body_fields_that_were_absent_stay_absent() {
         header_value(&output, "x-amz-content-sha256"),
         Some(hex::encode(Sha256::digest(b"hello")))
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unknown fields come back byte for byte
+// ---------------------------------------------------------------------------------------------
+
+/// Numbers and strings that a parse into `f64` or a re-encoding would change: they must come back
+/// exactly as written, at every level where CloudFront may add fields.
+#[test]
+fn unknown_fields_come_back_byte_for_byte() {
+    let odd = [
+        r#"443333333333333333333333333333333333333333333"#,
+        r#"1.0000000000000000000000001"#,
+        r#"-0.0"#,
+        r#"1E+2"#,
+        r#""caf\u00e9 \/ \ud83d\ude00""#,
+        r#"{"nested":[1.50,{"a":null}],"b":true}"#,
+    ];
+    for value in odd {
+        let text = base_event_text()
+            .replace(
+                r#""keepaliveTimeout":5"#,
+                &format!(r#""keepaliveTimeout":{value}"#),
+            )
+            .replace(
+                r#""clientIp":"#,
+                &format!(r#""futureRequestField":{value},"clientIp":"#),
+            )
+            .replace(
+                r#""key":"User-Agent","#,
+                &format!(r#""key":"User-Agent","futureHeaderField":{value},"#),
+            )
+            .replace(
+                r#""eventType":"#,
+                &format!(r#""futureConfigField":{value},"eventType":"#),
+            );
+        assert_eq!(
+            text.matches(value).count(),
+            4,
+            "{value}: the event holds it 4 times"
+        );
+        let outcome = run(
+            text.as_bytes(),
+            &HandlerConfig::default(),
+            &credentials(true),
+            at(),
+        )
+        .unwrap_or_else(|e| panic!("{value}: {e}"));
+        let json = outcome.to_json();
+        // config is not part of the response; the other three are.
+        assert_eq!(json.matches(value).count(), 3, "{value} changed in {json}");
+    }
+}
+
+/// The event the golden tests start from, as compact JSON text.
+fn base_event_text() -> String {
+    let text = event(base_request()).to_string();
+    assert!(text.contains(r#""keepaliveTimeout":5"#) && text.contains(r#""key":"User-Agent","#));
+    text
 }

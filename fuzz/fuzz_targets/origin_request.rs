@@ -9,7 +9,7 @@
 
 use aws_credential_types::Credentials;
 use base64::Engine;
-use edge_signer::cloudfront::{Event, Headers, Request};
+use edge_signer::cloudfront::{Event, HeaderField, Headers, Request};
 use edge_signer::config::HandlerConfig;
 use edge_signer::origin::recognise;
 use edge_signer::origin_request::{Context, EventError, MAX_URI_AND_QUERY, Outcome, handle_json};
@@ -63,8 +63,8 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-fn header<'h>(headers: &'h Headers, name: &str) -> &'h str {
-    match headers.get(name).map(Vec::as_slice) {
+fn header<'h>(headers: &'h Headers<'_>, name: &str) -> &'h str {
+    match headers.get(name) {
         Some([field]) => field.value.as_str(),
         other => panic!("expected exactly one {name:?} header, found {other:?}"),
     }
@@ -74,7 +74,7 @@ fn is_managed(name: &str) -> bool {
     name == "host" || name == "authorization" || name.starts_with("x-amz-")
 }
 
-fn check_forward(data: &[u8], request: &Request, context: &Context<'_>) {
+fn check_forward(data: &[u8], request: &Request<'_>, context: &Context<'_>) {
     // The event that produced this request (handle_json accepted it, so this parse must too).
     // Parsed as handle_json parses it (a prefix), then checked to be the whole input.
     let mut deserializer = serde_json::Deserializer::from_slice(data);
@@ -121,9 +121,9 @@ fn check_forward(data: &[u8], request: &Request, context: &Context<'_>) {
     }
 
     // Headers: no CR/LF anywhere, lower-case names.
-    for (name, fields) in &request.headers {
+    for (name, fields) in request.headers.iter() {
         assert!(!name.contains(['\r', '\n']), "CR/LF in header name {name:?}");
-        assert_eq!(name.to_ascii_lowercase(), *name, "header name not lower-case");
+        assert_eq!(name.to_ascii_lowercase(), name, "header name not lower-case");
         assert!(!fields.is_empty() || !is_managed(name), "empty managed header {name:?}");
         for field in fields {
             assert!(!field.value.contains(['\r', '\n']), "CR/LF in {name:?}");
@@ -132,7 +132,7 @@ fn check_forward(data: &[u8], request: &Request, context: &Context<'_>) {
                 // Viewer headers pass through as they came; the ones the handler sets must have
                 // a key naming them.
                 if is_managed(name) {
-                    assert_eq!(key.to_ascii_lowercase(), *name, "key does not name {name:?}");
+                    assert_eq!(key.to_ascii_lowercase(), name, "key does not name {name:?}");
                 }
             }
         }
@@ -144,7 +144,7 @@ fn check_forward(data: &[u8], request: &Request, context: &Context<'_>) {
     for name in request.headers.keys().filter(|n| n.starts_with("x-amz-")) {
         assert!(
             matches!(
-                name.as_str(),
+                name,
                 "x-amz-date" | "x-amz-security-token" | "x-amz-content-sha256"
             ),
             "viewer header {name:?} was forwarded"
@@ -171,11 +171,12 @@ fn check_forward(data: &[u8], request: &Request, context: &Context<'_>) {
         None => sigv4::UNSIGNED_PAYLOAD.to_owned(),
         Some(body) => {
             assert!(!body.is_truncated(), "a truncated body was signed");
+            let data = body.data.as_deref().unwrap_or_default();
             let bytes = match body.encoding.as_deref() {
                 Some("base64") => base64::engine::general_purpose::STANDARD
-                    .decode(&body.data)
+                    .decode(data)
                     .expect("base64 body that was signed"),
-                Some("text") | None => body.data.clone().into_bytes(),
+                Some("text") | None => data.as_bytes().to_vec(),
                 Some(other) => panic!("body with encoding {other:?} was signed"),
             };
             hex::encode(Sha256::digest(bytes))
@@ -227,12 +228,9 @@ fn check_forward(data: &[u8], request: &Request, context: &Context<'_>) {
     assert_eq!(request.origin, before.origin);
     assert_eq!(request.body, before.body);
     assert_eq!(request.extra, before.extra);
-    let kept = |h: &Headers| -> Vec<(String, Vec<_>)> {
-        h.iter()
-            .filter(|(n, _)| !is_managed(n))
-            .map(|(n, v)| (n.clone(), v.clone()))
-            .collect()
-    };
+    fn kept<'h>(h: &'h Headers<'_>) -> Vec<(&'h str, &'h [HeaderField<'h>])> {
+        h.iter().filter(|(n, _)| !is_managed(n)).collect()
+    }
     assert_eq!(kept(&request.headers), kept(&before.headers), "viewer headers changed");
 
     // The JSON returned to CloudFront parses, and parses back to the same request.
@@ -240,11 +238,11 @@ fn check_forward(data: &[u8], request: &Request, context: &Context<'_>) {
     let json = outcome.to_json();
     let value: serde_json::Value = serde_json::from_str(&json).expect("to_json is JSON");
     assert!(value.is_object());
-    let back: Request = serde_json::from_str(&json).expect("to_json is a request");
+    let back: Request<'_> = serde_json::from_str(&json).expect("to_json is a request");
     assert_eq!(&back, request, "request does not round-trip through to_json");
 }
 
-fn check_respond(outcome: &Outcome) {
+fn check_respond(outcome: &Outcome<'_>) {
     let Outcome::Respond { response, reason } = outcome else { unreachable!() };
     assert!(
         matches!(response.status.as_str(), "400" | "413" | "414" | "502"),
