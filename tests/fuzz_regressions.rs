@@ -45,3 +45,20 @@ fn every_kept_input_runs() {
     }
     assert!(count >= 1);
 }
+
+/// An unknown field of a header entry holding a lone surrogate escape (`\ud800`), which JSON's
+/// grammar allows and serde_json's strict parser refuses: it is copied verbatim, never
+/// re-encoded, and the output parses back to the same request.
+#[test]
+fn a_lone_surrogate_escape_in_an_unknown_field_is_copied_verbatim() {
+    let event = fs::read("tests/fuzz-regressions/header-entry-lone-surrogate.json").expect("regression file");
+    assert!(String::from_utf8_lossy(&event).contains(r"\ud800"));
+    let outcome = run(&event, &HandlerConfig::default(), &credentials(true), at()).expect("a valid event");
+    let Outcome::Forward(request) = &outcome else {
+        panic!("not forwarded: {}", outcome.to_json());
+    };
+    let json = outcome.to_json();
+    assert!(json.contains(r"\ud800"), "{json}");
+    let back: edge_signer::cloudfront::Request<'_> = serde_json::from_str(&json).expect("parses back");
+    assert_eq!(&back, request.as_ref());
+}

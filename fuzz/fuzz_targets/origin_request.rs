@@ -233,11 +233,16 @@ fn check_forward(data: &[u8], request: &Request<'_>, context: &Context<'_>) {
     }
     assert_eq!(kept(&request.headers), kept(&before.headers), "viewer headers changed");
 
-    // The JSON returned to CloudFront parses, and parses back to the same request.
+    // The JSON returned to CloudFront parses, and parses back to the same request. Fields we do
+    // not model are copied verbatim, so the output is as strict as the input: when serde_json's
+    // strict parser (which refuses, say, a lone surrogate escape `\ud800`) accepts the input, it
+    // accepts the output too.
     let outcome = Outcome::Forward(Box::new(request.clone()));
     let json = outcome.to_json();
-    let value: serde_json::Value = serde_json::from_str(&json).expect("to_json is JSON");
-    assert!(value.is_object());
+    if serde_json::from_slice::<serde_json::Value>(data).is_ok() {
+        let value: serde_json::Value = serde_json::from_str(&json).expect("to_json is JSON");
+        assert!(value.is_object());
+    }
     let back: Request<'_> = serde_json::from_str(&json).expect("to_json is a request");
     assert_eq!(&back, request, "request does not round-trip through to_json");
 }
