@@ -3,9 +3,10 @@
 //! what is deployed, for our bootstrap, a floor, and the runtimes a user would otherwise pick.
 //!
 //! Run: `cargo bench --bench cold_start` (options after `--`: `--runs N`, default 30, or
-//! `COLD_START_RUNS`; `--only KEY,KEY`; `--help`). It builds what it starts
-//! (`cargo build --release --bin origin-request --example floor_runtime`, `npm ci` in
-//! `peers/node-smithy` when `node_modules` is missing), then starts every implementation N times,
+//! `COLD_START_RUNS`; `--only KEY,KEY`; `--variant NAME=PATH` to add another build of the
+//! bootstrap; `--help`). It builds what it starts (`cargo build --release --example floor_runtime`,
+//! then `cargo build --release --bin origin-request`; `npm ci` in `peers/node-smithy` when
+//! `node_modules` is missing), then starts every implementation N times,
 //! round-robin (each round starts each implementation once, the order rotating by one every round),
 //! so that the noise of a shared machine falls on all of them alike. Each start gets a fresh Runtime
 //! API emulator (`tests/support/runtime_api.rs`) with the event already queued, a bare environment
@@ -111,6 +112,8 @@ struct Sample {
     /// CPU time of the process's live threads by then (`/proc/PID/task/*/schedstat`): less
     /// sensitive than wall time to the other jobs on a shared machine.
     cpu: Duration,
+    /// Minor page faults by then (`/proc/PID/stat`): mostly code and data touched for the first time.
+    faults: u64,
 }
 
 struct Options {
@@ -223,7 +226,8 @@ fn parse_options() -> Options {
                 let Some((name, path)) = value.split_once('=') else {
                     fail(format!("--variant {value:?}: expected NAME=PATH"));
                 };
-                variants.push((name.to_owned(), PathBuf::from(path)));
+                let path = fs::canonicalize(path).unwrap_or_else(|e| fail(format!("--variant {value}: {e}")));
+                variants.push((name.to_owned(), path));
             }
             "--help" | "-h" => {
                 println!(
@@ -467,6 +471,14 @@ fn cpu_time(pid: u32) -> Option<Duration> {
     Some(Duration::from_nanos(total))
 }
 
+/// Minor page faults of a live process (all its threads), from `/proc/PID/stat`.
+fn minor_faults(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces): state is field 3, minflt field 10.
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(7)?.parse().ok()
+}
+
 /// Starts `implementation` once with the event queued, measures it, checks its answer, kills it.
 fn start_once(
     implementation: &Implementation,
@@ -531,6 +543,7 @@ fn start_once(
     }
     let peak = peak_rss(running.0.id());
     let cpu = cpu_time(running.0.id());
+    let faults = minor_faults(running.0.id());
     let first_next = api.first_poll_at().ok_or("no /next")? - started;
     let first_response = outcome.at - started;
     drop(running);
@@ -561,6 +574,7 @@ fn start_once(
         first_response,
         peak_rss: peak.ok_or_else(|| format!("{name}: no VmHWM in /proc"))?,
         cpu: cpu.ok_or_else(|| format!("{name}: no schedstat in /proc"))?,
+        faults: faults.ok_or_else(|| format!("{name}: no minflt in /proc"))?,
     })
 }
 
@@ -624,6 +638,7 @@ struct Summary {
     first_response: Stat,
     peak_rss: Stat,
     cpu: Stat,
+    faults: Stat,
 }
 
 impl Summary {
@@ -638,6 +653,7 @@ impl Summary {
             first_response: Stat::of(samples.iter().map(|s| ms(s.first_response))),
             peak_rss: Stat::of(samples.iter().map(|s| s.peak_rss as f64)),
             cpu: Stat::of(samples.iter().map(|s| ms(s.cpu))),
+            faults: Stat::of(samples.iter().map(|s| s.faults as f64)),
         }
     }
 }
@@ -729,22 +745,23 @@ fn report(summaries: &[Summary], skipped: &[String], environment: &Environment) 
     let _ = writeln!(
         out,
         "| implementation | exec → first /next, median (p90) | exec → first response, median (p90) | \
-         × floor | CPU time, median | peak RSS, median | deployed | size |"
+         × floor | CPU time, median | page faults, median | peak RSS, median | deployed | size |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---|---:|");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---|---:|");
     for s in summaries {
         let vs_floor = floor.map_or("–".into(), |f| {
             format!("{:.2}", s.first_response.median / f.first_response.median)
         });
         let _ = writeln!(
             out,
-            "| {} | {:.2} ms ({:.2}) | {:.2} ms ({:.2}) | {vs_floor} | {:.2} ms | {} | {} | {} |",
+            "| {} | {:.2} ms ({:.2}) | {:.2} ms ({:.2}) | {vs_floor} | {:.2} ms | {:.0} | {} | {} | {} |",
             s.label,
             s.first_next.median,
             s.first_next.p90,
             s.first_response.median,
             s.first_response.p90,
             s.cpu.median,
+            s.faults.median,
             megabytes(s.peak_rss.median),
             s.artefact,
             megabytes(s.size as f64),
@@ -801,8 +818,9 @@ fn report(summaries: &[Summary], skipped: &[String], environment: &Environment) 
     }
     let _ = writeln!(
         out,
-        "\nMB = 10⁶ bytes. Peak RSS is `VmHWM`, and CPU time the sum of `/proc/PID/task/*/schedstat` \
-         (live threads), once the process asks for its second event. Times \
+        "\nMB = 10⁶ bytes. Peak RSS is `VmHWM`, CPU time the sum of `/proc/PID/task/*/schedstat` \
+         (live threads) and page faults `minflt` of `/proc/PID/stat`, once the process asks for its \
+         second event. Times \
          include fork/exec and the emulator's own latency (the same for every implementation). \
          The Python and Node.js peers run under minimal stand-in runtime loops \
          (`peers/python/bootstrap.py`, `peers/node-runtime/loop.js`); the managed runtimes do more, so \
