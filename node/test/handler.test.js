@@ -101,7 +101,10 @@ describe('dist/lambda-edge.zip, loaded as the Node.js runtime loads it', () => {
         const { result, error } = await invoke(h, event);
         if (c.expected !== undefined) {
           assert.notEqual(kind, 'error');
-          assert.equal(JSON.stringify(result) + '\n', c.expected, 'handler vs golden');
+          // Byte for byte against the CLI on the same JSON (above). The golden was made from the
+          // pretty-printed file, and fields the handler does not model keep their whitespace there,
+          // so against the golden the comparison is after re-serialising it.
+          assert.equal(JSON.stringify(result), JSON.stringify(JSON.parse(c.expected)), 'handler vs golden');
         } else {
           assert.equal(kind, 'error');
           // The golden comes from the pretty-printed file; the handler gets the event as an object,
