@@ -50,6 +50,10 @@ const GOAL_PYTHON_OVER_OURS: f64 = 20.0;
 const GOAL_NODE_OVER_OURS: f64 = 40.0;
 const GOAL_SIZE_BYTES: u64 = 2_000_000;
 const GOAL_RSS_BYTES: u64 = 8_000_000;
+/// Issue 5: the Lambda@Edge package within 10% of the do-nothing Node.js handler...
+const GOAL_EDGE_OVER_NODE_FLOOR: f64 = 1.10;
+/// ...and at least 15% faster than the @smithy/signature-v4 peer.
+const GOAL_EDGE_OVER_SMITHY: f64 = 0.85;
 
 fn session_token() -> String {
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -231,7 +235,7 @@ fn parse_options() -> Options {
             }
             "--help" | "-h" => {
                 println!(
-                    "cargo bench --bench cold_start -- [--runs N] [--only ours,floor,python,node-smithy,lambda-edge] \
+                    "cargo bench --bench cold_start -- [--runs N] [--only ours,floor,python,node-floor,node-smithy,lambda-edge] \
                      [--variant NAME=PATH]...\n\
                      N (default {DEFAULT_RUNS}, or COLD_START_RUNS) interleaved starts of each implementation; \
                      each --variant adds another build of the bootstrap (checked like ours)."
@@ -391,6 +395,21 @@ fn prepare(root: &Path, work: &Path, options: &Options, skipped: &mut Vec<String
         });
     }
     let node_loop = root.join("peers/node-runtime/loop.js");
+    if wanted("node-floor") {
+        // The floor of the Node.js runtime: a handler that returns the event, under the same loop.
+        let dir = root.join("peers/node-floor");
+        list.push(Implementation {
+            key: "node-floor".into(),
+            label: "Node.js floor (do-nothing handler)".into(),
+            size: dir_size(&dir),
+            artefact: "`peers/node-floor` (runtime not counted)".into(),
+            program: "node".into(),
+            args: vec![node_loop.clone().into(), dir.clone().into()],
+            task_root: dir,
+            env: Vec::new(),
+            check: Check::Echo,
+        });
+    }
     if wanted("node-smithy") {
         let dir = root.join("peers/node-smithy");
         if !dir.join("node_modules").is_dir() {
@@ -815,6 +834,28 @@ fn report(summaries: &[Summary], skipped: &[String], environment: &Environment) 
             megabytes(ours.peak_rss.p90),
             mark(ours.peak_rss.median <= GOAL_RSS_BYTES as f64)
         );
+    }
+    if let Some(edge) = find("lambda-edge") {
+        let _ = writeln!(out, "\n| goal (issue 5) | measured | met |");
+        let _ = writeln!(out, "|---|---:|:-:|");
+        let mark = |met: bool| if met { "yes" } else { "**no**" };
+        let t = edge.first_response.median;
+        if let Some(f) = find("node-floor") {
+            let r = t / f.first_response.median;
+            let _ = writeln!(
+                out,
+                "| Lambda@Edge package / Node.js floor ≤ {GOAL_EDGE_OVER_NODE_FLOOR} | {r:.2} | {} |",
+                mark(r <= GOAL_EDGE_OVER_NODE_FLOOR)
+            );
+        }
+        if let Some(n) = find("node-smithy") {
+            let r = t / n.first_response.median;
+            let _ = writeln!(
+                out,
+                "| Lambda@Edge package / Node.js smithy peer ≤ {GOAL_EDGE_OVER_SMITHY} | {r:.2} | {} |",
+                mark(r <= GOAL_EDGE_OVER_SMITHY)
+            );
+        }
     }
     let _ = writeln!(
         out,
