@@ -36,10 +36,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-const HOST: &str = "myap-123456789012.s3-object-lambda.us-west-2.amazonaws.com";
-const CF_ID: &str = "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==";
-const ACCESS_KEY_ID: &str = "ASIAIOSFODNN7EXAMPLE";
-const SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+#[path = "support/event.rs"]
+mod event;
+use event::{ACCESS_KEY_ID, CF_ID, SECRET_ACCESS_KEY, realistic_event, session_token};
+
 /// How long a start may take to answer before the bench gives up on it.
 const WAIT: Duration = Duration::from_secs(30);
 const DEFAULT_RUNS: usize = 30;
@@ -54,31 +54,6 @@ const GOAL_RSS_BYTES: u64 = 8_000_000;
 const GOAL_EDGE_OVER_NODE_FLOOR: f64 = 1.10;
 /// ...and at least 15% faster than the @smithy/signature-v4 peer.
 const GOAL_EDGE_OVER_SMITHY: f64 = 0.85;
-
-fn session_token() -> String {
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    (0..1000).map(|i| alphabet[(i * 7 + 3) % 64] as char).collect()
-}
-
-/// The same event as `realistic_event()` in `benches/hot_path.rs`: about 1.5 KB, six viewer
-/// headers, one `showExif`, a custom origin, as CloudFront sends it.
-fn realistic_event() -> Vec<u8> {
-    let event = serde_json::json!({"Records": [{"cf": {
-        "config": {"distributionDomainName": "d111111abcdef8.cloudfront.net", "distributionId": "EDFDVBD6EXAMPLE",
-                   "eventType": "origin-request", "requestId": CF_ID},
-        "request": {"clientIp": "203.0.113.178", "method": "GET", "uri": "/photos/2024/summer trip/IMG_0042.jpg",
-            "querystring": "showExif=true",
-            "headers": {
-                "host": [{"key": "Host", "value": "d111111abcdef8.cloudfront.net"}],
-                "user-agent": [{"key": "User-Agent", "value": "Amazon CloudFront"}],
-                "via": [{"key": "Via", "value": "2.0 2afae0d44e2540f472c0635ab62c232b.cloudfront.net (CloudFront)"}],
-                "x-forwarded-for": [{"key": "X-Forwarded-For", "value": "203.0.113.178"}],
-                "accept": [{"key": "Accept", "value": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"}],
-                "accept-encoding": [{"key": "Accept-Encoding", "value": "gzip"}]},
-            "origin": {"custom": {"customHeaders": {}, "domainName": HOST, "keepaliveTimeout": 5, "path": "",
-                "port": 443, "protocol": "https", "readTimeout": 30, "sslProtocols": ["TLSv1.2"]}}}}}]});
-    serde_json::to_vec(&event).expect("json")
-}
 
 /// How an implementation's answer is checked.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -16,39 +16,21 @@ use sha2::{Digest, Sha256};
 use std::hint::black_box;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-const HOST: &str = "myap-123456789012.s3-object-lambda.us-west-2.amazonaws.com";
+#[path = "support/event.rs"]
+mod event;
+use event::{ACCESS_KEY_ID, CF_ID, HOST, SECRET_ACCESS_KEY, realistic_event, session_token};
+
+/// The path the handler signs for the event's uri.
 const PATH: &str = "/photos/2024/summer%20trip/IMG_0042.jpg";
-const CF_ID: &str = "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==";
 
 fn credentials() -> Credentials {
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let token: String = (0..1000).map(|i| alphabet[(i * 7 + 3) % 64] as char).collect();
     Credentials::new(
-        "ASIAIOSFODNN7EXAMPLE",
-        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        Some(token),
+        ACCESS_KEY_ID,
+        SECRET_ACCESS_KEY,
+        Some(session_token()),
         None,
         "bench",
     )
-}
-
-/// About 1.5 KB: six viewer headers, one `showExif`, a custom origin, as CloudFront sends it.
-fn realistic_event() -> Vec<u8> {
-    let event = serde_json::json!({"Records": [{"cf": {
-        "config": {"distributionDomainName": "d111111abcdef8.cloudfront.net", "distributionId": "EDFDVBD6EXAMPLE",
-                   "eventType": "origin-request", "requestId": CF_ID},
-        "request": {"clientIp": "203.0.113.178", "method": "GET", "uri": "/photos/2024/summer trip/IMG_0042.jpg",
-            "querystring": "showExif=true",
-            "headers": {
-                "host": [{"key": "Host", "value": "d111111abcdef8.cloudfront.net"}],
-                "user-agent": [{"key": "User-Agent", "value": "Amazon CloudFront"}],
-                "via": [{"key": "Via", "value": "2.0 2afae0d44e2540f472c0635ab62c232b.cloudfront.net (CloudFront)"}],
-                "x-forwarded-for": [{"key": "X-Forwarded-For", "value": "203.0.113.178"}],
-                "accept": [{"key": "Accept", "value": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"}],
-                "accept-encoding": [{"key": "Accept-Encoding", "value": "gzip"}]},
-            "origin": {"custom": {"customHeaders": {}, "domainName": HOST, "keepaliveTimeout": 5, "path": "",
-                "port": 443, "protocol": "https", "readTimeout": 30, "sslProtocols": ["TLSv1.2"]}}}}}]});
-    serde_json::to_vec(&event).expect("json")
 }
 
 fn now() -> SystemTime {
