@@ -4,7 +4,7 @@
 //! `index.js` builds one [`Signer`] at load, from the environment's credentials and the bundled
 //! `edge-signer.json`, then makes one call per event: `handle(eventJson, nowMillis)`. The clock comes
 //! from JavaScript so the core stays pure and tests can fix it. Every refusal is a JS `Error` whose
-//! `code` says what kind it is: `MalformedEvent`, `MissingCredentials`, `InvalidConfig`, `InvalidTime`.
+//! `code` says what kind it is (see [`Code`]).
 
 use aws_credential_types::Credentials;
 use edge_signer::config::HandlerConfig;
@@ -14,22 +14,14 @@ use napi::Error;
 use napi_derive::napi;
 use std::time::{Duration, SystemTime};
 
-/// The `code` of a thrown error.
-pub enum Code {
-    MalformedEvent,
-    MissingCredentials,
-    InvalidConfig,
-    InvalidTime,
-}
+/// The `code` of a thrown error: one of the core's `EventError::kind()` names (`MalformedEvent`,
+/// `WrongEventType`, `AmbiguousOrigin`, …), the same `errorType`s the al2023 bootstrap reports, or
+/// `MissingCredentials`, `InvalidConfig`, `InvalidTime`.
+pub struct Code(&'static str);
 
 impl AsRef<str> for Code {
     fn as_ref(&self) -> &str {
-        match self {
-            Code::MalformedEvent => "MalformedEvent",
-            Code::MissingCredentials => "MissingCredentials",
-            Code::InvalidConfig => "InvalidConfig",
-            Code::InvalidTime => "InvalidTime",
-        }
+        self.0
     }
 }
 
@@ -57,7 +49,7 @@ impl Signer {
         let config = match config_json {
             None => HandlerConfig::default(),
             Some(json) => {
-                HandlerConfig::from_json(json.as_bytes()).map_err(|e| Error::new(Code::InvalidConfig, e))?
+                HandlerConfig::from_json(json.as_bytes()).map_err(|e| Error::new(Code("InvalidConfig"), e))?
             }
         };
         let credentials = edge_signer::credentials::from_lookup(|name| match name {
@@ -85,10 +77,10 @@ impl Signer {
         let credentials = self
             .credentials
             .as_ref()
-            .map_err(|e| Error::new(Code::MissingCredentials, e.clone()))?;
+            .map_err(|e| Error::new(Code("MissingCredentials"), e.clone()))?;
         if !(now_millis.is_finite() && now_millis >= 0.0) {
             let message = format!("nowMillis must be a time after 1970, got {now_millis}");
-            return Err(Error::new(Code::InvalidTime, message));
+            return Err(Error::new(Code("InvalidTime"), message));
         }
         let context = Context {
             credentials,
@@ -96,8 +88,7 @@ impl Signer {
             config: &self.config,
             keys: &self.keys,
         };
-        let outcome =
-            handle_json(event, &context).map_err(|e| Error::new(Code::MalformedEvent, e.to_string()))?;
+        let outcome = handle_json(event, &context).map_err(|e| Error::new(Code(e.kind()), e.to_string()))?;
         if let Outcome::Respond { reason, .. } = &outcome {
             eprintln!("edge-signer: generated response: {reason}");
         }
@@ -113,9 +104,9 @@ impl Signer {
     #[napi]
     pub fn handle_object(&self, event: serde_json::Value, now_millis: f64) -> Result<serde_json::Value> {
         let bytes =
-            serde_json::to_vec(&event).map_err(|e| Error::new(Code::MalformedEvent, e.to_string()))?;
+            serde_json::to_vec(&event).map_err(|e| Error::new(Code("MalformedEvent"), e.to_string()))?;
         let json = self.outcome(&bytes, now_millis)?.to_json();
-        serde_json::from_str(&json).map_err(|e| Error::new(Code::MalformedEvent, e.to_string()))
+        serde_json::from_str(&json).map_err(|e| Error::new(Code("MalformedEvent"), e.to_string()))
     }
 }
 
