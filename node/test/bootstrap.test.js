@@ -1,9 +1,14 @@
 'use strict';
-// dist/origin-request-al2023.zip as Lambda runs it: `bootstrap` unzipped into a fresh task root,
-// started with the runtime's variables, and driven through a Lambda Runtime API emulator on
-// 127.0.0.1 (GET /next hands out an event, POST /response or /error takes the outcome). The
-// reference is the release CLI on the same event bytes: at the second the bootstrap signed
-// (its x-amz-date) for a forwarded request, byte-identical; the CLI's message for a refusal.
+// Both artefacts as Lambda runs them, unzipped into a fresh task root, started with the runtime's
+// variables, and driven through a Lambda Runtime API emulator on 127.0.0.1 (GET /next hands out an
+// event, POST /response or /error takes the outcome):
+// - dist/origin-request-al2023.zip: its `bootstrap`;
+// - dist/lambda-edge.zip: `index.js` under peers/node-runtime/loop.js, a minimal stand-in for the
+//   managed Node.js runtime's loop (it requires index.js and awaits handler(event, context)).
+// The reference is the release CLI on the same event bytes: at the second the artefact signed (its
+// x-amz-date) for a forwarded request, byte-identical; the CLI's message for a refusal. The Node.js
+// loop gets the event as JSON.parse gives it, so it is sent compact (fields the handler does not
+// model are written back as they came, whitespace included).
 
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
@@ -91,12 +96,29 @@ class RuntimeApi {
   }
 }
 
-/** An unzipped bootstrap (with `config` as edge-signer.json, when given) serving `api`. */
-async function startBootstrap(api, config) {
-  const taskRoot = support.unzip('origin-request-al2023.zip');
+/** The two artefacts: the zip and how Lambda starts what is in it. */
+const TARGETS = [
+  {
+    title: 'dist/origin-request-al2023.zip (bootstrap)',
+    zip: 'origin-request-al2023.zip',
+    command: (taskRoot) => [path.join(taskRoot, 'bootstrap'), []],
+    compact: false,
+  },
+  {
+    title: 'dist/lambda-edge.zip (index.handler under a Node.js runtime loop)',
+    zip: 'lambda-edge.zip',
+    command: (taskRoot) => [process.execPath, [path.join(support.ROOT, 'peers/node-runtime/loop.js'), taskRoot]],
+    compact: true,
+  },
+];
+
+/** An unzipped artefact (with `config` as edge-signer.json, when given) serving `api`. */
+async function startArtefact(target, api, config) {
+  const taskRoot = support.unzip(target.zip);
   if (config) fs.copyFileSync(config, path.join(taskRoot, 'edge-signer.json'));
   const address = await api.start();
-  const child = spawn(path.join(taskRoot, 'bootstrap'), [], {
+  const [program, args] = target.command(taskRoot);
+  const child = spawn(program, args, {
     cwd: taskRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -139,48 +161,51 @@ async function assertSameAsCli(api, bytes, { config, label }) {
   return 'error';
 }
 
-describe('dist/origin-request-al2023.zip through a Runtime API emulator', () => {
-  const cases = shippedCases();
-  const runs = [
-    ['default configuration', undefined, cases.filter((c) => !c.config)],
-    ...cases.filter((c) => c.config).map((c) => [`${c.name}.config.json`, c.config, [c]]),
-  ];
-  for (const [title, config, selected] of runs) {
-    describe(`one bootstrap process, ${title}`, () => {
-      const api = new RuntimeApi();
-      let bootstrap;
-      before(async () => { bootstrap = await startBootstrap(api, config); });
-      after(() => {
-        bootstrap.child.kill();
-        api.stop();
-      });
-
-      for (const c of selected) {
-        it(`${c.name} (shipped)`, async () => {
-          const kind = await assertSameAsCli(api, c.bytes, { config, label: c.name });
-          assert.equal(kind === 'error', c.expectedError !== undefined, `${c.name}: ${kind}`);
+for (const target of TARGETS) {
+  describe(`${target.title} through a Runtime API emulator`, () => {
+    const cases = shippedCases();
+    const runs = [
+      ['default configuration', undefined, cases.filter((c) => !c.config)],
+      ...cases.filter((c) => c.config).map((c) => [`${c.name}.config.json`, c.config, [c]]),
+    ];
+    const bytesOf = (c) => (target.compact ? JSON.stringify(JSON.parse(c.bytes)) : c.bytes);
+    for (const [title, config, selected] of runs) {
+      describe(`one process, ${title}`, () => {
+        const api = new RuntimeApi();
+        let bootstrap;
+        before(async () => { bootstrap = await startArtefact(target, api, config); });
+        after(() => {
+          bootstrap.child.kill();
+          api.stop();
         });
-      }
 
-      if (config === undefined) {
-        it(`${RANDOM_EVENTS} random events (seed ${SEED}) give exactly what the CLI gives`, async () => {
-          const kinds = {};
-          let n = 0;
-          for (const { label, event } of randomEvents(SEED, RANDOM_EVENTS)) {
-            n += 1;
-            const kind = await assertSameAsCli(api, JSON.stringify(event), { label: `event ${n} (${label}, seed ${SEED})` });
-            kinds[kind] = (kinds[kind] || 0) + 1;
-          }
-          for (const kind of ['forward', 'respond', 'error']) assert.ok(kinds[kind] >= 3, JSON.stringify(kinds));
+        for (const c of selected) {
+          it(`${c.name} (shipped)`, async () => {
+            const kind = await assertSameAsCli(api, bytesOf(c), { config, label: c.name });
+            assert.equal(kind === 'error', c.expectedError !== undefined, `${c.name}: ${kind}`);
+          });
+        }
+
+        if (config === undefined) {
+          it(`${RANDOM_EVENTS} random events (seed ${SEED}) give exactly what the CLI gives`, async () => {
+            const kinds = {};
+            let n = 0;
+            for (const { label, event } of randomEvents(SEED, RANDOM_EVENTS)) {
+              n += 1;
+              const kind = await assertSameAsCli(api, JSON.stringify(event), { label: `event ${n} (${label}, seed ${SEED})` });
+              kinds[kind] = (kinds[kind] || 0) + 1;
+            }
+            for (const kind of ['forward', 'respond', 'error']) assert.ok(kinds[kind] >= 3, JSON.stringify(kinds));
+          });
+        }
+
+        it('kept serving, broke no protocol rule and logged no secret', () => {
+          assert.equal(bootstrap.child.exitCode, null, `the process exited\n${bootstrap.logs()}`);
+          assert.deepEqual(api.violations, []);
+          assert.ok(!bootstrap.logs().includes(CREDENTIALS.AWS_SECRET_ACCESS_KEY), 'secret key logged');
+          assert.ok(!bootstrap.logs().includes(CREDENTIALS.AWS_SESSION_TOKEN), 'session token logged');
         });
-      }
-
-      it('kept serving, broke no protocol rule and logged no secret', () => {
-        assert.equal(bootstrap.child.exitCode, null, `the bootstrap exited\n${bootstrap.logs()}`);
-        assert.deepEqual(api.violations, []);
-        assert.ok(!bootstrap.logs().includes(CREDENTIALS.AWS_SECRET_ACCESS_KEY), 'secret key logged');
-        assert.ok(!bootstrap.logs().includes(CREDENTIALS.AWS_SESSION_TOKEN), 'session token logged');
       });
-    });
-  }
-});
+    }
+  });
+}
