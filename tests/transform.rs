@@ -103,7 +103,7 @@ fn stripping_is_idempotent() {
     for (name, bytes, ..) in SAMPLES {
         let (_, once) = stripped(bytes);
         let (_, twice) = stripped(&once);
-        assert_eq!(once, twice, "{name}");
+        assert!(once == twice, "{name}: stripping again changed the output");
     }
 }
 
@@ -127,7 +127,10 @@ fn data_after_the_jpeg_end_is_dropped() {
     // A second JPEG with its own EXIF appended, as MPF and motion photos do.
     let mut with_trailer = JPEG.to_vec();
     with_trailer.extend_from_slice(JPEG);
-    assert_eq!(stripped(&with_trailer).1, stripped(JPEG).1);
+    assert!(
+        stripped(&with_trailer).1 == stripped(JPEG).1,
+        "the trailer was kept"
+    );
 }
 
 #[test]
@@ -137,7 +140,7 @@ fn comment_segments_after_the_first_scan_are_dropped() {
     let mut with_comment = clean[..clean.len() - 2].to_vec();
     with_comment.extend_from_slice(b"\xFF\xFE\x00\x0CJane Doe!!");
     with_comment.extend_from_slice(b"\xFF\xD9");
-    assert_eq!(stripped(&with_comment).1, clean);
+    assert!(stripped(&with_comment).1 == clean, "the comment was kept");
 }
 
 #[test]
@@ -249,8 +252,12 @@ fn the_json_report_agrees_with_exiftool() {
             same(&Value::from(sum), &tags["GPS:GPSLatitude"]),
             "{name}: {dms:?}"
         );
-        // Pillow writes the maker note as BYTE, so it comes out as numbers.
-        assert!(json["exif"]["MakerNote"].is_array(), "{name}: {}", json["exif"]);
+        // UNDEFINED bytes that are not text: base64.
+        assert!(
+            json["exif"]["MakerNote"]["base64"].is_string(),
+            "{name}: {}",
+            json["exif"]
+        );
     }
     let Ok(ExifReport::Json(json)) = exif_json(JPEG) else {
         unreachable!()
