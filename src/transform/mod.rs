@@ -49,10 +49,8 @@ pub enum Outcome {
 /// [`TransformError::MalformedImage`] for a corrupt or truncated container,
 /// [`TransformError::MalformedExif`] when the EXIF block (and so the orientation) cannot be read.
 pub fn strip_metadata(input: &[u8]) -> Result<Outcome, TransformError> {
-    let format = match sniff(input) {
-        Sniffed::Supported(format) => format,
-        Sniffed::Unsupported(name) => return Err(TransformError::UnsupportedImage(name)),
-        Sniffed::NotAnImage => return Ok(Outcome::NotAnImage),
+    let Some(format) = image_format(input)? else {
+        return Ok(Outcome::NotAnImage);
     };
     let bytes = match format {
         ImageFormat::Jpeg => jpeg::strip(input)?,
@@ -95,10 +93,8 @@ pub enum ExifReport {
 /// # Errors
 /// As [`strip_metadata`]: unsupported image formats, malformed containers, unreadable EXIF.
 pub fn exif_json(input: &[u8]) -> Result<ExifReport, TransformError> {
-    let format = match sniff(input) {
-        Sniffed::Supported(format) => format,
-        Sniffed::Unsupported(name) => return Err(TransformError::UnsupportedImage(name)),
-        Sniffed::NotAnImage => return Ok(ExifReport::NotAnImage),
+    let Some(format) = image_format(input)? else {
+        return Ok(ExifReport::NotAnImage);
     };
     let block = match format {
         ImageFormat::Jpeg => jpeg::exif_block(input)?,
@@ -110,4 +106,13 @@ pub fn exif_json(input: &[u8]) -> Result<ExifReport, TransformError> {
         None => None,
     };
     Ok(ExifReport::Json(exif_json::to_json(exif.as_ref())))
+}
+
+/// The input's format when it is an image the transform handles; `None` when it is not an image.
+fn image_format(input: &[u8]) -> Result<Option<ImageFormat>, TransformError> {
+    match sniff(input) {
+        Sniffed::Supported(format) => Ok(Some(format)),
+        Sniffed::Unsupported(name) => Err(TransformError::UnsupportedImage(name)),
+        Sniffed::NotAnImage => Ok(None),
+    }
 }
