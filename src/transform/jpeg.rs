@@ -84,7 +84,7 @@ pub(super) fn strip(input: &[u8]) -> Result<Vec<u8>, TransformError> {
         );
     }
     *jpeg.segments_mut() = kept;
-    Ok(jpeg.encoder().bytes().to_vec())
+    Ok(jpeg.encoder().bytes().into())
 }
 
 fn is_frame_header(marker: u8) -> bool {

@@ -48,7 +48,7 @@ pub(super) fn strip(input: &[u8]) -> Result<Vec<u8>, TransformError> {
             .unwrap_or(1);
         png.chunks_mut().insert(at, chunk);
     }
-    Ok(png.encoder().bytes().to_vec())
+    Ok(png.encoder().bytes().into())
 }
 
 /// The EXIF block of the `eXIf` chunk, if any.

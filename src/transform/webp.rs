@@ -42,7 +42,7 @@ pub(super) fn strip(input: &[u8]) -> Result<Vec<u8>, TransformError> {
         webp.chunks_mut().push(RiffChunk::new(CHUNK_EXIF, chunk));
     }
     set_metadata_flags(&mut webp, orientation.is_some())?;
-    Ok(webp.encoder().bytes().to_vec())
+    Ok(webp.encoder().bytes().into())
 }
 
 /// Clears the XMP flag and sets the EXIF flag to `exif` in the VP8X chunk, when there is one.
