@@ -6,6 +6,7 @@
 //! - [`origin_request`]: the pure transformation CloudFront runs on every cache miss.
 //! - [`origin`], [`config`]: which origins are signed, and the handler's settings.
 //! - [`vectors`]: runs test suites in the AWS CRT layout against the signer.
+//! - [`transform`]: the Object Lambda transform: strip image metadata, or report EXIF as JSON.
 
 pub mod cloudfront;
 pub mod config;
@@ -13,4 +14,6 @@ pub mod credentials;
 pub mod origin;
 pub mod origin_request;
 pub mod sigv4;
+#[cfg(feature = "transform")]
+pub mod transform;
 pub mod vectors;

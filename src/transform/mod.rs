@@ -1,0 +1,118 @@
+//! The S3 Object Lambda transform, pure bytes → bytes: strip identifying metadata from an image, or
+//! report its EXIF as JSON (`?showExif=true`).
+//!
+//! - [`strip_metadata`]: JPEG, PNG and WebP come back with only what display needs — the pixels
+//!   (never re-encoded: the compressed data is copied byte for byte), the ICC profile and the
+//!   orientation (a minimal EXIF block holding only `Orientation`, when it was not 1). EXIF (GPS,
+//!   maker notes, serial numbers, names, dates, thumbnails), XMP, IPTC, comments and PNG text
+//!   chunks are removed. Other files are [`Outcome::NotAnImage`] (serve them unchanged); other image
+//!   formats and damaged images are errors (never serve the original).
+//! - [`exif_json`]: every EXIF field as JSON, grouped by IFD.
+//! - [`show_exif`]: whether a query string asks for the JSON.
+//!
+//! Containers are parsed with img-parts, EXIF with kamadak-exif. No I/O, no panics on any input.
+
+mod error;
+mod exif_json;
+mod format;
+mod jpeg;
+mod jpeg_scans;
+mod orientation;
+mod png;
+mod query;
+mod webp;
+
+pub use error::TransformError;
+pub use exif_json::JSON_CONTENT_TYPE;
+pub use format::{ImageFormat, Sniffed, sniff};
+pub use query::{SHOW_EXIF, show_exif};
+
+/// What [`strip_metadata`] made of its input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// An image, stripped: serve `bytes` with `format`'s content type.
+    Stripped {
+        /// The image's format (by magic bytes).
+        format: ImageFormat,
+        /// The image without identifying metadata.
+        bytes: Vec<u8>,
+    },
+    /// Not an image by its magic bytes: serve the input unchanged.
+    NotAnImage,
+}
+
+/// Removes identifying metadata from a JPEG, PNG or WebP image; see the [module](self) docs for
+/// what is kept, and `jpeg.rs`, `png.rs`, `webp.rs` for the per-format lists.
+///
+/// # Errors
+/// [`TransformError::UnsupportedImage`] for other image formats (TIFF, HEIF, AVIF, GIF, JPEG XL…),
+/// [`TransformError::MalformedImage`] for a corrupt or truncated container,
+/// [`TransformError::MalformedExif`] when the EXIF block (and so the orientation) cannot be read.
+pub fn strip_metadata(input: &[u8]) -> Result<Outcome, TransformError> {
+    let Some(format) = image_format(input)? else {
+        return Ok(Outcome::NotAnImage);
+    };
+    let bytes = match format {
+        ImageFormat::Jpeg => jpeg::strip(input)?,
+        ImageFormat::Png => png::strip(input)?,
+        ImageFormat::WebP => webp::strip(input)?,
+    };
+    Ok(Outcome::Stripped { format, bytes })
+}
+
+/// What [`exif_json`] made of its input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExifReport {
+    /// The image's EXIF as JSON (serve with [`JSON_CONTENT_TYPE`]).
+    Json(serde_json::Value),
+    /// Not an image by its magic bytes: there is no EXIF to report.
+    NotAnImage,
+}
+
+/// Every EXIF field of a JPEG, PNG or WebP image as a JSON object:
+///
+/// ```json
+/// {
+///   "image":    { "Make": "ExampleCam", "Orientation": 6, "XResolution": 72, … },
+///   "exif":     { "ExposureTime": 0.004, "ExifVersion": "0232", "MakerNote": { "base64": "…" }, … },
+///   "gps":      { "GPSLatitudeRef": "N", "GPSLatitude": [48, 51, 29.64], … },
+///   "interop":  { … },
+///   "thumbnail": { "Compression": 6, "JPEGInterchangeFormat": 766, … },
+///   "position": { "latitude": 48.858233, "longitude": 2.2945, "altitude": 35.5 }
+/// }
+/// ```
+///
+/// `image`, `exif`, `gps` and `interop` are always there (empty without EXIF); `thumbnail` (IFD1)
+/// only when the image has one; `position` only when the GPS IFD has a latitude and a longitude
+/// (signed decimal degrees: south and west negative; altitude in metres, below sea level negative).
+/// Tag names are the EXIF specification's (kamadak-exif's table: `PhotographicSensitivity`, not
+/// exiftool's `ISO`); unknown tags are named `0x` and their hex number. Numbers stay numbers,
+/// several values become an array, rationals become their quotient (`null` when divided by 0),
+/// ASCII becomes a string, and UNDEFINED bytes a string when printable, else `{"base64": …}`.
+///
+/// # Errors
+/// As [`strip_metadata`]: unsupported image formats, malformed containers, unreadable EXIF.
+pub fn exif_json(input: &[u8]) -> Result<ExifReport, TransformError> {
+    let Some(format) = image_format(input)? else {
+        return Ok(ExifReport::NotAnImage);
+    };
+    let block = match format {
+        ImageFormat::Jpeg => jpeg::exif_block(input)?,
+        ImageFormat::Png => png::exif_block(input)?,
+        ImageFormat::WebP => webp::exif_block(input)?,
+    };
+    let exif = match block {
+        Some(tiff) => Some(orientation::read_exif(&tiff, format)?),
+        None => None,
+    };
+    Ok(ExifReport::Json(exif_json::to_json(exif.as_ref())))
+}
+
+/// The input's format when it is an image the transform handles; `None` when it is not an image.
+fn image_format(input: &[u8]) -> Result<Option<ImageFormat>, TransformError> {
+    match sniff(input) {
+        Sniffed::Supported(format) => Ok(Some(format)),
+        Sniffed::Unsupported(name) => Err(TransformError::UnsupportedImage(name)),
+        Sniffed::NotAnImage => Ok(None),
+    }
+}
