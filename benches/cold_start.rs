@@ -486,23 +486,18 @@ fn start_once(
     let log_path = work.join("logs").join(format!("{name}.log"));
     let log = File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
     let log_err = log.try_clone().map_err(|e| e.to_string())?;
-    let mut command = Command::new(&implementation.program);
+    let mut command = api.lambda_command(
+        &implementation.program,
+        &implementation.task_root,
+        (
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+            credentials.session_token().unwrap_or_default(),
+        ),
+    );
     command
         .args(&implementation.args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", api.address())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "origin-request")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
         .env("AWS_REGION", "us-east-1")
-        .env("LAMBDA_TASK_ROOT", &implementation.task_root)
-        .env("AWS_ACCESS_KEY_ID", credentials.access_key_id())
-        .env("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key())
-        .env(
-            "AWS_SESSION_TOKEN",
-            credentials.session_token().unwrap_or_default(),
-        )
         .envs(implementation.env.iter().map(|(k, v)| (k, v)))
         .current_dir(&implementation.task_root)
         .stdin(Stdio::null())

@@ -181,20 +181,11 @@ impl Drop for Process {
 /// The bootstrap as Lambda starts it: a bare environment with the runtime's variables, the code
 /// directory in `LAMBDA_TASK_ROOT`, and the execution role's credentials.
 fn bootstrap_command(api: &RuntimeApi, task_root: &Path) -> Command {
-    let mut command = Command::new(BOOTSTRAP);
-    command
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", api.address())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "origin-request")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("LAMBDA_TASK_ROOT", task_root)
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
-        .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
-        .current_dir(task_root);
-    command
+    api.lambda_command(
+        BOOTSTRAP,
+        task_root,
+        (ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN),
+    )
 }
 
 /// An emulator, a code directory and a started bootstrap (after `configure` adjusted its command).

@@ -58,20 +58,18 @@ impl Drop for Killed {
 fn check_peer(program: &str, args: &[PathBuf], task_root: &Path) {
     let api = RuntimeApi::start().unwrap();
     let creds = credentials(true);
-    let child = Command::new(program)
+    let child = api
+        .lambda_command(
+            program,
+            task_root,
+            (
+                creds.access_key_id(),
+                creds.secret_access_key(),
+                creds.session_token().unwrap(),
+            ),
+        )
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", api.address())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "origin-request")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("LAMBDA_TASK_ROOT", task_root)
         .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
-        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
-        .env("AWS_SESSION_TOKEN", creds.session_token().unwrap())
-        .current_dir(task_root)
         .stdin(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));

@@ -196,6 +196,31 @@ impl RuntimeApi {
         })
     }
 
+    /// `program` as Lambda starts a function: a bare environment (`PATH` kept) with the runtime's
+    /// variables pointing at this emulator, `task_root` as `LAMBDA_TASK_ROOT` and working
+    /// directory, and the given credentials (access key, secret, session token).
+    pub fn lambda_command(
+        &self,
+        program: impl AsRef<std::ffi::OsStr>,
+        task_root: &std::path::Path,
+        (access_key, secret, token): (&str, &str, &str),
+    ) -> std::process::Command {
+        let mut command = std::process::Command::new(program);
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", self.address())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "origin-request")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("LAMBDA_TASK_ROOT", task_root)
+            .env("AWS_ACCESS_KEY_ID", access_key)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("AWS_SESSION_TOKEN", token)
+            .current_dir(task_root);
+        command
+    }
+
     /// `127.0.0.1:PORT`, the value for `AWS_LAMBDA_RUNTIME_API`.
     pub fn address(&self) -> String {
         self.address.to_string()
