@@ -12,15 +12,15 @@
 #[path = "support/runtime_api.rs"]
 mod runtime_api;
 
-use runtime_api::{OutcomeKind, RuntimeApi};
+use runtime_api::{Outcome, OutcomeKind, RuntimeApi};
 use serde_json::{Value, json};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tempfile::TempDir;
 
 const BOOTSTRAP: &str = env!("CARGO_BIN_EXE_origin-request");
 const CLI: &str = env!("CARGO_BIN_EXE_edge-signer");
@@ -55,28 +55,11 @@ fn event_with(pointer: &str, value: Value) -> Vec<u8> {
 }
 
 /// A fresh directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let path = std::env::temp_dir().join(format!(
-            "edge-signer-bootstrap-{label}-{}-{nanos}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+fn tempdir(label: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("edge-signer-bootstrap-{label}-"))
+        .tempdir()
+        .expect("a temporary directory")
 }
 
 /// A child process whose output is collected on threads (so a full pipe never blocks it) and
@@ -192,15 +175,20 @@ fn bootstrap_command(api: &RuntimeApi, task_root: &Path) -> Command {
 /// Each test has its own fresh code directory, so no stray configuration is picked up.
 fn start(label: &str, configure: impl FnOnce(&mut Command, &Path)) -> (RuntimeApi, TempDir, Process) {
     let api = RuntimeApi::start().unwrap();
-    let task_root = TempDir::new(label);
-    let mut command = bootstrap_command(&api, &task_root.0);
-    configure(&mut command, &task_root.0);
+    let task_root = tempdir(label);
+    let mut command = bootstrap_command(&api, task_root.path());
+    configure(&mut command, task_root.path());
     let process = Process::spawn(&mut command);
     (api, task_root, process)
 }
 
-/// Waits for the outcome of `payload`, which must be a `/response`; returns its JSON.
-fn respond(api: &RuntimeApi, process: &mut Process, payload: impl Into<Vec<u8>>) -> (String, Value) {
+/// Waits for the outcome of `payload`, which must be of `kind`; returns the request id and it.
+fn outcome_of(
+    api: &RuntimeApi,
+    process: &mut Process,
+    payload: impl Into<Vec<u8>>,
+    kind: OutcomeKind,
+) -> (String, Outcome) {
     let (id, outcome) = api.invoke_and_wait(payload, WAIT);
     let Some(outcome) = outcome else {
         panic!(
@@ -210,29 +198,22 @@ fn respond(api: &RuntimeApi, process: &mut Process, payload: impl Into<Vec<u8>>)
     };
     assert_eq!(
         outcome.kind,
-        OutcomeKind::Response,
+        kind,
         "{id}: {}",
         String::from_utf8_lossy(&outcome.body)
     );
+    (id, outcome)
+}
+
+/// Waits for the outcome of `payload`, which must be a `/response`; returns its JSON.
+fn respond(api: &RuntimeApi, process: &mut Process, payload: impl Into<Vec<u8>>) -> (String, Value) {
+    let (id, outcome) = outcome_of(api, process, payload, OutcomeKind::Response);
     (id, outcome.json())
 }
 
-/// Waits for the outcome of `payload`, which must be an `/error`; returns its `errorMessage`.
 /// Invokes, expects a function error, returns its `(errorType, errorMessage)`.
 fn reject(api: &RuntimeApi, process: &mut Process, payload: impl Into<Vec<u8>>) -> (String, String) {
-    let (id, outcome) = api.invoke_and_wait(payload, WAIT);
-    let Some(outcome) = outcome else {
-        panic!(
-            "no outcome for {id} within {WAIT:?}; exited: {:?}",
-            process.wait_exit(Duration::ZERO)
-        );
-    };
-    assert_eq!(
-        outcome.kind,
-        OutcomeKind::Error,
-        "{id}: {}",
-        String::from_utf8_lossy(&outcome.body)
-    );
+    let (id, outcome) = outcome_of(api, process, payload, OutcomeKind::Error);
     assert!(
         outcome.error_type.is_some(),
         "{id}: no Lambda-Runtime-Function-Error-Type header"
@@ -346,7 +327,7 @@ fn valid_event_is_forwarded_signed_exactly_as_the_cli_signs_it() {
     );
     assert_eq!(
         forwarded,
-        cli_sign(&at, &task_root.0),
+        cli_sign(&at, task_root.path()),
         "bootstrap vs edge-signer sign --at {at}"
     );
 

@@ -5,8 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use tempfile::TempDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_edge-signer");
 
@@ -17,28 +16,11 @@ fn upstream(case: &str) -> PathBuf {
 }
 
 /// A fresh directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let path = std::env::temp_dir().join(format!(
-            "edge-signer-vectors-{label}-{}-{nanos}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+fn tempdir(label: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("edge-signer-vectors-{label}-"))
+        .tempdir()
+        .expect("a temporary directory")
 }
 
 fn copy_case(from: &Path, to: &Path) {
@@ -77,15 +59,15 @@ fn shipped_vectors_all_pass() {
 
 #[test]
 fn tampered_signature_fails() {
-    let tmp = TempDir::new("tampered");
-    let case = tmp.0.join("get-vanilla");
+    let tmp = tempdir("tampered");
+    let case = tmp.path().join("get-vanilla");
     copy_case(&upstream("get-vanilla"), &case);
     let signature = fs::read_to_string(case.join("header-signature.txt")).unwrap();
     let tampered = signature.replacen('5', "6", 1);
     assert_ne!(signature, tampered);
     fs::write(case.join("header-signature.txt"), tampered).unwrap();
 
-    let (output, stdout, lines) = run(&[&tmp.0]);
+    let (output, stdout, lines) = run(&[tmp.path()]);
     assert_no_panic(&output);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert_eq!(lines.last().map(String::as_str), Some("0 passed, 1 failed"));
@@ -101,7 +83,7 @@ fn tampered_signature_fails() {
 
 #[test]
 fn malformed_cases_fail_without_panicking() {
-    let tmp = TempDir::new("malformed");
+    let tmp = tempdir("malformed");
     let bad: [(&str, &[u8]); 4] = [
         ("a-no-version-no-target", b"GET\nHost:example.amazonaws.com\n"),
         (
@@ -115,18 +97,18 @@ fn malformed_cases_fail_without_panicking() {
         ("d-orphan-fold", b"GET / HTTP/1.1\n  folded\n"),
     ];
     for (name, request) in bad {
-        let case = tmp.0.join(name);
+        let case = tmp.path().join(name);
         copy_case(&upstream("get-vanilla"), &case);
         fs::write(case.join("request.txt"), request).unwrap();
     }
-    let no_context = tmp.0.join("e-no-context");
+    let no_context = tmp.path().join("e-no-context");
     copy_case(&upstream("get-vanilla"), &no_context);
     fs::remove_file(no_context.join("context.json")).unwrap();
-    let bad_json = tmp.0.join("f-bad-json");
+    let bad_json = tmp.path().join("f-bad-json");
     copy_case(&upstream("get-vanilla"), &bad_json);
     fs::write(bad_json.join("context.json"), "{\"region\": 1").unwrap();
 
-    let (output, stdout, lines) = run(&[&tmp.0]);
+    let (output, stdout, lines) = run(&[tmp.path()]);
     assert_no_panic(&output);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert_eq!(lines.last().map(String::as_str), Some("0 passed, 6 failed"));
@@ -148,7 +130,7 @@ fn malformed_cases_fail_without_panicking() {
 /// endings in every request.txt (expected values are the suite's own, not ours).
 #[test]
 fn unseen_suite_with_crlf_and_nesting() {
-    let tmp = TempDir::new("unseen");
+    let tmp = tempdir("unseen");
     let cases = [
         ("group-a/get", "get-vanilla"),
         ("group-a/get/deeper/multiline", "get-header-value-multiline"),
@@ -159,7 +141,7 @@ fn unseen_suite_with_crlf_and_nesting() {
         ("space", "get-space-unnormalized"),
     ];
     for (to, from) in cases {
-        let case = tmp.0.join("suite").join(to);
+        let case = tmp.path().join("suite").join(to);
         copy_case(&upstream(from), &case);
         let request = fs::read(case.join("request.txt")).unwrap();
         assert!(!request.contains(&b'\r'));
@@ -169,9 +151,9 @@ fn unseen_suite_with_crlf_and_nesting() {
             .collect();
         fs::write(case.join("request.txt"), crlf).unwrap();
     }
-    fs::create_dir_all(tmp.0.join("suite/empty-dir")).unwrap();
+    fs::create_dir_all(tmp.path().join("suite/empty-dir")).unwrap();
 
-    let (output, stdout, lines) = run(&[&tmp.0.join("suite")]);
+    let (output, stdout, lines) = run(&[&tmp.path().join("suite")]);
     assert_no_panic(&output);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert_eq!(lines, ["7 passed, 0 failed"]);
@@ -179,24 +161,28 @@ fn unseen_suite_with_crlf_and_nesting() {
 
 #[test]
 fn the_same_case_given_twice_counts_once() {
-    let tmp = TempDir::new("twice");
-    copy_case(&upstream("get-vanilla"), &tmp.0.join("a/get-vanilla"));
-    let (output, stdout, _) = run(&[&tmp.0, &tmp.0.join("a"), &tmp.0.join("a/get-vanilla")]);
+    let tmp = tempdir("twice");
+    copy_case(&upstream("get-vanilla"), &tmp.path().join("a/get-vanilla"));
+    let (output, stdout, _) = run(&[
+        tmp.path(),
+        &tmp.path().join("a"),
+        &tmp.path().join("a/get-vanilla"),
+    ]);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert_eq!(stdout, "1 passed, 0 failed\n");
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    let tmp = TempDir::new("usage");
-    let missing = tmp.0.join("does-not-exist");
+    let tmp = tempdir("usage");
+    let missing = tmp.path().join("does-not-exist");
     let (output, stdout, _) = run(&[&missing]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stdout.is_empty());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("does-not-exist: no such directory"), "{stderr}");
 
-    let (output, _, _) = run(&[&tmp.0]);
+    let (output, _, _) = run(&[tmp.path()]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no test case found"), "{stderr}");

@@ -3,19 +3,15 @@
 
 use serde_json::{Map, Value};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `exiftool -j -a -G1 -n` on `bytes`: every tag (duplicates too) as `"Group:Tag": number-or-string`.
 pub fn read(bytes: &[u8]) -> Map<String, Value> {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!("edge-signer-exiftool-{}-{n}", std::process::id()));
-    std::fs::write(&path, bytes).expect("write a temporary file");
+    let file = tempfile::NamedTempFile::new().expect("a temporary file");
+    std::fs::write(file.path(), bytes).expect("write a temporary file");
     let output = Command::new("exiftool")
         .args(["-j", "-a", "-G1", "-n", "-x", "System:all"])
-        .arg(&path)
+        .arg(file.path())
         .output();
-    let _ = std::fs::remove_file(&path);
     let output = output.expect("exiftool must be installed (apt-get install libimage-exiftool-perl)");
     let json: Value = serde_json::from_slice(&output.stdout).expect("exiftool -j prints JSON");
     match json {
