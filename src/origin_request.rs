@@ -307,13 +307,15 @@ fn form_decode(raw: &str) -> Vec<u8> {
     percent_encoding::percent_decode(raw.replace('+', " ").as_bytes()).collect()
 }
 
-fn decode_body(body: &Body<'_>) -> Result<Vec<u8>, EventError> {
+/// The body's bytes: decoded from base64, or the text itself (not copied).
+fn decode_body<'b>(body: &'b Body<'_>) -> Result<Cow<'b, [u8]>, EventError> {
     let data = body.data.as_deref().unwrap_or_default();
     match body.encoding.as_deref() {
         Some("base64") => base64::engine::general_purpose::STANDARD
             .decode(data)
+            .map(Cow::Owned)
             .map_err(|e| EventError::Body(format!("data is not valid base64: {e}"))),
-        Some("text") | None => Ok(data.as_bytes().to_vec()),
+        Some("text") | None => Ok(Cow::Borrowed(data.as_bytes())),
         Some(other) => Err(EventError::Body(format!(
             "unknown encoding {other:?}; expected \"base64\" or \"text\""
         ))),
