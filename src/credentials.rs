@@ -17,10 +17,6 @@ use aws_credential_types::Credentials;
 /// ```
 pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Credentials, String> {
     let present = |name: &str| var(name).filter(|v| !v.is_empty());
-    let missing: Vec<&str> = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
-        .into_iter()
-        .filter(|name| present(name).is_none())
-        .collect();
     match (present("AWS_ACCESS_KEY_ID"), present("AWS_SECRET_ACCESS_KEY")) {
         (Some(access_key), Some(secret)) => Ok(Credentials::new(
             access_key,
@@ -29,10 +25,19 @@ pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Credentials, 
             None,
             "environment",
         )),
-        _ => Err(format!(
-            "missing credentials: {} not set (the execution role's credentials are expected there)",
-            missing.join(" and ")
-        )),
+        (access_key, secret) => {
+            let missing = [
+                ("AWS_ACCESS_KEY_ID", access_key),
+                ("AWS_SECRET_ACCESS_KEY", secret),
+            ]
+            .into_iter()
+            .filter_map(|(name, value)| value.is_none().then_some(name))
+            .collect::<Vec<_>>();
+            Err(format!(
+                "missing credentials: {} not set (the execution role's credentials are expected there)",
+                missing.join(" and ")
+            ))
+        }
     }
 }
 

@@ -70,7 +70,8 @@ fn sign(event: Option<&Path>, at: Option<SystemTime>, config: Option<&Path>) -> 
         eprintln!("edge-signer sign: {message}");
         ExitCode::FAILURE
     };
-    let config = match config.map(|path| fs::read(path).map_err(|e| format!("{}: {e}", path.display()))) {
+    let read = |path: &Path| fs::read(path).map_err(|e| format!("{}: {e}", path.display()));
+    let config = match config.map(read) {
         None => HandlerConfig::default(),
         Some(bytes) => match bytes.and_then(|b| HandlerConfig::from_json(&b)) {
             Ok(config) => config,
@@ -78,7 +79,7 @@ fn sign(event: Option<&Path>, at: Option<SystemTime>, config: Option<&Path>) -> 
         },
     };
     let bytes = match event {
-        Some(path) => fs::read(path).map_err(|e| format!("{}: {e}", path.display())),
+        Some(path) => read(path),
         None => {
             let mut buffer = Vec::new();
             io::stdin()

@@ -15,6 +15,7 @@
 use crate::cloudfront::{Body, Event, HeaderField, Headers, Request, Response, Text};
 use crate::config::HandlerConfig;
 use crate::origin::recognise;
+use crate::sigv4::canonical::form_decode;
 use crate::sigv4::{self, SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings};
 use aws_credential_types::Credentials;
 use base64::Engine;
@@ -289,7 +290,7 @@ fn allowed_query(raw: &str, allow: &[String]) -> String {
         .filter_map(|part| {
             let (name, value) = part.split_once('=').unwrap_or((part, ""));
             let name = form_decode(name);
-            allow.iter().any(|a| a.as_bytes() == name.as_slice()).then(|| {
+            allow.iter().any(|a| a.as_bytes() == &*name).then(|| {
                 (
                     sigv4::canonical::encode_component(&name).into_owned(),
                     sigv4::canonical::encode_component(&form_decode(value)).into_owned(),
@@ -300,11 +301,6 @@ fn allowed_query(raw: &str, allow: &[String]) -> String {
     kept.sort_unstable();
     let pairs: Vec<String> = kept.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
     pairs.join("&")
-}
-
-/// Query decoding as servers do it: `+` is a space, `%XX` a byte, a stray `%` itself.
-fn form_decode(raw: &str) -> Vec<u8> {
-    percent_encoding::percent_decode(raw.replace('+', " ").as_bytes()).collect()
 }
 
 /// The body's bytes: decoded from base64, or the text itself (not copied).

@@ -386,12 +386,16 @@ fn encode_query_component(raw: &str) -> Cow<'_, str> {
     if raw.bytes().all(is_unreserved) {
         return Cow::Borrowed(raw); // already canonical: nothing to decode or encode
     }
-    let decoded: Cow<'_, [u8]> = if raw.contains('+') {
+    Cow::Owned(encode_component(&form_decode(raw)).into_owned())
+}
+
+/// Query decoding as servers do it: `+` is a space, `%XX` a byte, a stray `%` itself.
+pub(crate) fn form_decode(raw: &str) -> Cow<'_, [u8]> {
+    if raw.contains('+') {
         Cow::Owned(percent_decode(raw.replace('+', " ").as_bytes()).collect())
     } else {
         percent_decode_str(raw).into()
-    };
-    Cow::Owned(encode_component(&decoded).into_owned())
+    }
 }
 
 fn is_unreserved(b: u8) -> bool {

@@ -7,10 +7,8 @@
 //! `FF 00` (stuffing), `FF D0`..`FF D7` (restart) and fill bytes can follow `FF` — and keeps
 //! everything but those.
 
+use img_parts::jpeg::markers::{COM, EOI};
 use memchr::memchr;
-
-const EOI: u8 = 0xD9;
-const COM: u8 = 0xFE;
 
 /// Why the data after the first scan header was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,12 +1,12 @@
 //! Whether a request asks for the EXIF as JSON instead of the stripped image.
 
-use percent_encoding::percent_decode_str;
+use crate::sigv4::canonical::form_decode;
 
 /// The query parameter that selects the JSON report.
 pub const SHOW_EXIF: &str = "showExif";
 
 /// `true` when the query string (with or without its leading `?`) has a parameter named exactly
-/// `showExif` (case-sensitive, after percent-decoding) whose value is `true` in any letter case.
+/// `showExif` (case-sensitive, after form-decoding as the origin-request handler does) whose value is `true` in any letter case.
 /// When the parameter is repeated, its first occurrence decides. Other parameters are ignored.
 ///
 /// ```
@@ -23,12 +23,10 @@ pub fn show_exif(query: &str) -> bool {
         .split('&')
         .filter_map(|pair| {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode_str(name).decode_utf8().ok()? == SHOW_EXIF)
-                .then(|| percent_decode_str(value).decode_utf8().ok())
+            (*form_decode(name) == *SHOW_EXIF.as_bytes()).then(|| form_decode(value))
         })
         .next()
-        .flatten()
-        .is_some_and(|value| value.eq_ignore_ascii_case("true"))
+        .is_some_and(|value| value.eq_ignore_ascii_case(b"true"))
 }
 
 #[cfg(test)]

@@ -23,8 +23,10 @@ const FLAG_XMP: u8 = 0b0000_0100;
 pub(super) fn strip(input: &[u8]) -> Result<Vec<u8>, TransformError> {
     let mut webp = WebP::from_bytes(Bytes::copy_from_slice(input))
         .map_err(|error| TransformError::malformed(FORMAT, error))?;
-    let has = |id| webp.chunks().iter().any(|chunk| chunk.id() == id);
-    if !(has(CHUNK_VP8) || has(CHUNK_VP8L) || has(CHUNK_ANMF)) {
+    if ![CHUNK_VP8, CHUNK_VP8L, CHUNK_ANMF]
+        .into_iter()
+        .any(|id| webp.has_chunk(id))
+    {
         return Err(TransformError::malformed(
             FORMAT,
             "no image data (VP8, VP8L or ANMF chunk)",
