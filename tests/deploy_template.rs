@@ -863,6 +863,173 @@ fn cloudfront_signs_origin_requests_over_https_with_showexif_in_the_cache_key() 
     check_cloudfront(&read_system()).unwrap();
 }
 
+// ---- The lookup's inline code, run: what it answers CloudFormation ----
+
+const STUB_BOTO3: &str = r#"
+import json, os
+PARAMETERS = json.loads(os.environ["STUB_PARAMETERS"])
+class _Ssm:
+    def __init__(self, region):
+        self.region = region
+    def get_parameter(self, Name):
+        if self.region != "us-east-1":
+            raise RuntimeError("read from " + str(self.region))
+        if Name not in PARAMETERS:
+            raise RuntimeError("ParameterNotFound: " + Name)
+        return {"Parameter": {"Name": Name, "Value": PARAMETERS[Name]}}
+def client(service, region_name=None):
+    assert service == "ssm", service
+    return _Ssm(region_name)
+"#;
+
+/// Runs the custom resource's inline Python on one CloudFormation request, with boto3 replaced by an
+/// SSM holding `parameters`, and returns the JSON it PUT to the request's ResponseURL (a local server).
+fn run_lookup(request_type: &str, parameters: Value, physical: Option<&str>) -> Value {
+    let system = read_system();
+    let (custom, lookup) = lookup(&system, "VersionArnParameter").unwrap();
+    let code = lookup_code(&system, custom).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.py"), code).unwrap();
+    std::fs::write(dir.path().join("boto3.py"), STUB_BOTO3).unwrap();
+
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let port = server.server_addr().to_ip().unwrap().port();
+    let receiver = std::thread::spawn(move || {
+        let mut request = server.recv().unwrap();
+        let mut body = String::new();
+        std::io::Read::read_to_string(request.as_reader(), &mut body).unwrap();
+        let method = request.method().to_string();
+        request.respond(tiny_http::Response::empty(200)).unwrap();
+        (method, body)
+    });
+
+    let properties = &resources(&system.main)[custom]["Properties"];
+    let mut event = json!({
+        "RequestType": request_type,
+        "ResponseURL": format!("http://127.0.0.1:{port}/response"),
+        "StackId": "arn:aws:cloudformation:eu-west-1:111122223333:stack/edge-signer/1",
+        "RequestId": "request-1",
+        "LogicalResourceId": custom,
+        "ResourceType": lookup["Type"],
+        "ResourceProperties": {
+            "ServiceToken": "arn:aws:lambda:eu-west-1:111122223333:function:edge-signer-edge-lookup",
+            "ParameterRegion": properties["ParameterRegion"],
+            "VersionArnParameter": "/edge-signer/edge/version-arn",
+            "RoleArnParameter": "/edge-signer/edge/role-arn",
+            "Revision": "1",
+        },
+    });
+    if let Some(physical) = physical {
+        event["PhysicalResourceId"] = json!(physical);
+    }
+    let mut child = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, index; index.handler(json.load(sys.stdin), None)",
+        ])
+        .current_dir(dir.path())
+        .env("STUB_PARAMETERS", parameters.to_string())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), event.to_string().as_bytes()).unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "the lookup raised instead of answering"
+    );
+    let (method, body) = receiver.join().unwrap();
+    assert_eq!(method, "PUT");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    for echoed in ["StackId", "RequestId", "LogicalResourceId"] {
+        assert_eq!(answer[echoed], event[echoed], "{echoed}");
+    }
+    answer
+}
+
+fn python3_available() -> bool {
+    let status = std::process::Command::new("python3").arg("--version").output();
+    let available = status.is_ok_and(|o| o.status.success());
+    if !available {
+        eprintln!("skipped: python3 is not installed");
+    }
+    available
+}
+
+#[test]
+fn the_lookup_answers_cloudformation_with_the_version_and_role_from_ssm() {
+    if !python3_available() {
+        return;
+    }
+    let version = "arn:aws:lambda:us-east-1:111122223333:function:edge-signer-edge:7";
+    let role = "arn:aws:iam::111122223333:role/edge-signer-edge-EdgeRole-ABC123";
+    let ssm = json!({ "/edge-signer/edge/version-arn": version, "/edge-signer/edge/role-arn": role });
+    let answer = run_lookup("Create", ssm.clone(), None);
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(answer["PhysicalResourceId"], version);
+    assert_eq!(answer["Data"], json!({ "VersionArn": version, "RoleArn": role }));
+    // Deleting the lookup deletes nothing; it answers at once, keeping its id.
+    let answer = run_lookup("Delete", json!({}), Some(version));
+    assert_eq!(
+        (&answer["Status"], &answer["PhysicalResourceId"]),
+        (&json!("SUCCESS"), &json!(version))
+    );
+}
+
+#[test]
+fn the_lookup_refuses_latest_an_alias_or_a_missing_parameter_and_says_why() {
+    if !python3_available() {
+        return;
+    }
+    let role = "arn:aws:iam::111122223333:role/edge-signer-edge-EdgeRole-ABC123";
+    for (version, reason) in [
+        (
+            "arn:aws:lambda:us-east-1:111122223333:function:edge-signer-edge:$LATEST",
+            "not a numbered",
+        ),
+        (
+            "arn:aws:lambda:us-east-1:111122223333:function:edge-signer-edge:live",
+            "not a numbered",
+        ),
+        (
+            "arn:aws:lambda:us-east-1:111122223333:function:edge-signer-edge",
+            "not a numbered",
+        ),
+        (
+            "arn:aws:lambda:eu-west-1:111122223333:function:edge-signer-edge:7",
+            "not a numbered",
+        ),
+    ] {
+        let ssm = json!({ "/edge-signer/edge/version-arn": version, "/edge-signer/edge/role-arn": role });
+        let answer = run_lookup(
+            "Update",
+            ssm,
+            Some("arn:aws:lambda:us-east-1:111122223333:function:x:6"),
+        );
+        assert_eq!(answer["Status"], "FAILED", "{version}: {answer}");
+        assert!(
+            answer["Reason"].as_str().unwrap().contains(reason),
+            "{version}: {answer}"
+        );
+        assert_eq!(
+            answer["PhysicalResourceId"],
+            "arn:aws:lambda:us-east-1:111122223333:function:x:6"
+        );
+    }
+    let answer = run_lookup("Create", json!({ "/edge-signer/edge/role-arn": role }), None);
+    assert_eq!(answer["Status"], "FAILED");
+    assert!(
+        answer["Reason"].as_str().unwrap().contains("ParameterNotFound"),
+        "{answer}"
+    );
+    let version = "arn:aws:lambda:us-east-1:111122223333:function:edge-signer-edge:7";
+    let ssm = json!({ "/edge-signer/edge/version-arn": version, "/edge-signer/edge/role-arn": "*" });
+    let answer = run_lookup("Create", ssm, None);
+    assert!(
+        answer["Reason"].as_str().unwrap().contains("not a role ARN"),
+        "{answer}"
+    );
+}
+
 // ---- The checks bite: each mutation of the shipped templates is rejected ----
 
 fn rejected(mutate: impl FnOnce(&mut System), expected: &str) {
