@@ -416,10 +416,11 @@ fn check_edge_role(system: &System) -> Check {
     let logs = BTreeSet::from(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]);
     let mut seen = BTreeSet::new();
     for statement in role_statements(t, role)? {
-        let resources: Vec<_> = list(&statement["Resource"])
+        // The other stack's resources, so names (text), never `!GetAtt`s of this one.
+        let resources = list(&statement["Resource"])
             .into_iter()
-            .filter_map(text)
-            .collect();
+            .map(|r| text(r).ok_or(format!("edge role: resource {r} is not an ARN of the system")))
+            .collect::<Result<Vec<_>, _>>()?;
         for action in list(&statement["Action"]).into_iter().filter_map(Value::as_str) {
             seen.insert(action);
             if logs.contains(action) {
@@ -1118,6 +1119,10 @@ fn more_than_the_chain_needs_on_the_edge_role_is_rejected() {
     rejected(
         |s| edge_role_statements(s)[1]["Condition"] = Value::Null,
         "without aws:CalledVia",
+    );
+    rejected(
+        |s| edge_role_statements(s)[0]["Resource"] = json!({ "Fn::GetAtt": ["EdgeRole", "Arn"] }),
+        "is not an ARN of the system",
     );
     rejected(
         |s| edge_role_statements(s)[2]["Resource"] = json!({ "Fn::Sub": "arn:${AWS::Partition}:lambda:${StorageRegion}:${AWS::AccountId}:function:other" }),
