@@ -8,9 +8,13 @@ use http::{Method, Request, Uri, header};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::{self, connect::HttpConnector};
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use std::time::Duration;
 
+/// How long an idle connection is kept for the next invocation. Short: Lambda freezes the process
+/// between invocations, and a server closes idle connections after a while; a connection found
+/// closed before the request was written is retried by the client, one closed later is not.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest error body read from `WriteGetObjectResponse` (for its code and message).
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
@@ -39,7 +43,10 @@ impl Client {
             .enable_http1()
             .build();
         Self {
-            http: legacy::Client::builder(TokioExecutor::new()).build(connector),
+            http: legacy::Client::builder(TokioExecutor::new())
+                .pool_timer(TokioTimer::new())
+                .pool_idle_timeout(IDLE_TIMEOUT)
+                .build(connector),
         }
     }
 
