@@ -7,10 +7,14 @@
 //! - [`origin`], [`config`]: which origins are signed, and the handler's settings.
 //! - [`vectors`]: runs test suites in the AWS CRT layout against the signer.
 //! - [`transform`]: the Object Lambda transform: strip image metadata, or report EXIF as JSON.
+//! - [`object_lambda`]: the Object Lambda function around it: fetch, transform, and answer with a
+//!   signed `WriteGetObjectResponse`.
 
 pub mod cloudfront;
 pub mod config;
 pub mod credentials;
+#[cfg(feature = "object-lambda")]
+pub mod object_lambda;
 pub mod origin;
 pub mod origin_request;
 pub mod sigv4;
