@@ -9,10 +9,13 @@
 //! - [`transform`]: the Object Lambda transform: strip image metadata, or report EXIF as JSON.
 //! - [`object_lambda`]: the Object Lambda function around it: fetch, transform, and answer with a
 //!   signed `WriteGetObjectResponse`.
+//! - [`local`]: the whole chain on 127.0.0.1 (`edge-signer local`).
 
 pub mod cloudfront;
 pub mod config;
 pub mod credentials;
+#[cfg(feature = "local")]
+pub mod local;
 #[cfg(feature = "object-lambda")]
 pub mod object_lambda;
 pub mod origin;

@@ -47,6 +47,26 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Run the whole chain on 127.0.0.1: a CloudFront-like front running the origin-request
+    /// handler, an S3 Object Lambda access point that verifies every signature (with aws-sigv4),
+    /// the object-lambda transform, and a store over a directory.
+    ///
+    /// When ready, prints `cloudfront: http://127.0.0.1:P` and `access-point: http://127.0.0.1:Q`
+    /// on stdout, then serves until interrupted. Credentials come from AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN when set; otherwise local example credentials
+    /// are used (nothing leaves this machine).
+    #[cfg(feature = "local")]
+    Local {
+        /// The front's port; 0 picks a free one.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The directory served as the bucket (default: the sample images in the repository).
+        #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/images"))]
+        store: PathBuf,
+        /// The region of the access point and of every signature.
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+    },
 }
 
 fn parse_time(value: &str) -> Result<SystemTime, String> {
@@ -62,7 +82,61 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Vectors { dirs } => vectors(&dirs),
         Command::Sign { event, at, config } => sign(event.as_deref(), at, config.as_deref()),
+        #[cfg(feature = "local")]
+        Command::Local { port, store, region } => local(port, store, region),
     }
+}
+
+#[cfg(feature = "local")]
+fn local(port: u16, store: PathBuf, region: String) -> ExitCode {
+    let credentials = edge_signer::credentials::from_env().unwrap_or_else(|e| {
+        eprintln!("edge-signer local: {e}; signing with local example credentials (AKIDEXAMPLE)");
+        aws_credential_types::Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            None,
+            None,
+            "edge-signer local",
+        )
+    });
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("edge-signer local: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let options = edge_signer::local::Options {
+            port,
+            store,
+            region,
+            credentials,
+        };
+        let running = match edge_signer::local::start(options).await {
+            Ok(running) => running,
+            Err(e) => {
+                eprintln!("edge-signer local: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("cloudfront: http://{}", running.cloudfront);
+        println!("access-point: http://{}", running.access_point);
+        if io::stdout().flush().is_err() {
+            return ExitCode::FAILURE;
+        }
+        eprintln!(
+            "edge-signer local: store at http://{}; Ctrl-C stops",
+            running.store
+        );
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("edge-signer local: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
 }
 
 fn sign(event: Option<&Path>, at: Option<SystemTime>, config: Option<&Path>) -> ExitCode {
