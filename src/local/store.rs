@@ -155,7 +155,13 @@ mod tests {
     use super::*;
 
     fn store() -> (Store, Credentials) {
-        let credentials = Credentials::new("AKIDEXAMPLE", "secret/EXAMPLE", Some("token+/=".into()), None, "test");
+        let credentials = Credentials::new(
+            "AKIDEXAMPLE",
+            "secret/EXAMPLE",
+            Some("token+/=".into()),
+            None,
+            "test",
+        );
         let addr = SocketAddr::from(([127, 0, 0, 1], 9));
         let store = Store::new(PathBuf::from("."), addr, credentials.clone(), "eu-west-1");
         (store, credentials)
@@ -172,7 +178,12 @@ mod tests {
         let (store, credentials) = store();
         let now = SystemTime::now();
         let url = store
-            .presign_get("photos/it's a+b%41 ü.jpg", &credentials, now, &SigningKeyCache::new())
+            .presign_get(
+                "photos/it's a+b%41 ü.jpg",
+                &credentials,
+                now,
+                &SigningKeyCache::new(),
+            )
             .unwrap();
         let target = url.strip_prefix("http://127.0.0.1:9").unwrap();
         let verify = |target: &str, at: SystemTime| {
@@ -186,8 +197,14 @@ mod tests {
             store.verifier.verify_presigned(&request, at)
         };
         assert_eq!(verify(target, now), Ok(()));
-        assert_eq!(verify(target, now + PRESIGN_EXPIRY - Duration::from_secs(1)), Ok(()));
-        assert_eq!(verify(target, now + PRESIGN_EXPIRY + Duration::from_secs(1)), Err(Denied::Expired));
+        assert_eq!(
+            verify(target, now + PRESIGN_EXPIRY - Duration::from_secs(1)),
+            Ok(())
+        );
+        assert_eq!(
+            verify(target, now + PRESIGN_EXPIRY + Duration::from_secs(1)),
+            Err(Denied::Expired)
+        );
         let other_key = target.replacen("photos", "photoz", 1);
         assert_eq!(verify(&other_key, now), Err(Denied::SignatureDoesNotMatch));
         let other_token = target.replacen("X-Amz-Security-Token=token", "X-Amz-Security-Token=tokem", 1);
