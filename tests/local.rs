@@ -108,16 +108,20 @@ fn get(chain: &Chain, target: &str) -> Message {
     )
 }
 
-#[test]
-fn an_image_comes_back_stripped_of_identifying_metadata() {
-    let chain = chain();
-    let response = get(&chain, "/sample.jpg");
+fn assert_ok(response: &Message) {
     assert_eq!(
         response.status,
         200,
         "{}",
         String::from_utf8_lossy(&response.body)
     );
+}
+
+#[test]
+fn an_image_comes_back_stripped_of_identifying_metadata() {
+    let chain = chain();
+    let response = get(&chain, "/sample.jpg");
+    assert_ok(&response);
     assert_eq!(response.header("content-type"), Some("image/jpeg"));
     assert_ne!(response.body, JPEG);
     let before = exiftool::read(JPEG);
@@ -138,12 +142,7 @@ fn an_image_comes_back_stripped_of_identifying_metadata() {
 fn show_exif_gives_the_exif_as_json() {
     let chain = chain();
     let response = get(&chain, "/sample.jpg?showExif=true");
-    assert_eq!(
-        response.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
+    assert_ok(&response);
     assert_eq!(response.header("content-type"), Some("application/json"));
     let json: serde_json::Value = serde_json::from_slice(&response.body).expect("JSON");
     let tags = exiftool::read(JPEG);
@@ -169,12 +168,7 @@ fn other_query_parameters_change_nothing() {
 #[test]
 fn a_text_object_is_untouched() {
     let response = get(&chain(), "/readme.txt");
-    assert_eq!(
-        response.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
+    assert_ok(&response);
     assert_eq!(response.body, TEXT);
 }
 
@@ -312,12 +306,7 @@ fn the_access_point_accepts_exactly_what_our_signer_signed() {
     let ap = chain.access_point;
     let good = signed("/readme.txt", "cf-id-1");
     let response = call(ap, &good);
-    assert_eq!(
-        response.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
+    assert_ok(&response);
     assert_eq!(response.body, TEXT);
 }
 

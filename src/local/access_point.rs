@@ -88,12 +88,7 @@ impl AccessPoint {
 
     async fn get_object(&self, request: Message, n: u64, request_id: &str) -> Message {
         let now = SystemTime::now();
-        let received = Received {
-            method: &request.method,
-            target: &request.target,
-            headers: &request.headers,
-            body: &request.body,
-        };
+        let received = Received::from(&request);
         if let Err(denied) = self.verifier.verify_header(&received, now) {
             return deny(&denied, request_id);
         }
@@ -194,12 +189,7 @@ impl AccessPoint {
     /// `POST /WriteGetObjectResponse`: verified like any request, then handed to the `GET` that
     /// waits for it (by `x-amz-request-token`).
     fn write_get_object_response(&self, request: Message, request_id: &str) -> Message {
-        let received = Received {
-            method: &request.method,
-            target: &request.target,
-            headers: &request.headers,
-            body: &request.body,
-        };
+        let received = Received::from(&request);
         if let Err(denied) = self.verifier.verify_header(&received, SystemTime::now()) {
             return deny(&denied, request_id);
         }

@@ -104,19 +104,22 @@ where
             .map_or("/", |pq| pq.as_str())
             .to_owned(),
         status: 0,
-        headers: parts
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
+        headers: owned_headers(&parts.headers),
         body,
     };
     into_hyper(handler(message).await)
+}
+
+fn owned_headers(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
 }
 
 fn into_hyper(message: Message) -> hyper::Response<Full<Bytes>> {
@@ -174,16 +177,7 @@ pub async fn send(addr: SocketAddr, request: &Message) -> Result<Message, String
     };
     Ok(Message {
         status: parts.status.as_u16(),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
+        headers: owned_headers(&parts.headers),
         body,
         ..Message::default()
     })

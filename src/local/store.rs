@@ -85,12 +85,7 @@ impl Store {
         if request.method != "GET" && request.method != "HEAD" {
             return fail(405, "MethodNotAllowed", "the store serves GET and HEAD");
         }
-        let received = Received {
-            method: &request.method,
-            target: &request.target,
-            headers: &request.headers,
-            body: &request.body,
-        };
+        let received = Received::from(&request);
         if let Err(denied) = self.verifier.verify_presigned(&received, SystemTime::now()) {
             return deny(&denied, request_id);
         }

@@ -34,6 +34,17 @@ pub struct Received<'a> {
     pub body: &'a [u8],
 }
 
+impl<'a> From<&'a super::http::Message> for Received<'a> {
+    fn from(message: &'a super::http::Message) -> Self {
+        Self {
+            method: &message.method,
+            target: &message.target,
+            headers: &message.headers,
+            body: &message.body,
+        }
+    }
+}
+
 impl Received<'_> {
     /// The first value of header `name` (lower case).
     pub fn header(&self, name: &str) -> Option<&str> {
