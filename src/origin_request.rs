@@ -12,6 +12,7 @@
 //!   (after the origin path, which CloudFront puts in front of it);
 //! - only allow-listed query parameters are kept, in canonical form, exactly as signed.
 
+use crate::cloudfront::write::WriteJson;
 use crate::cloudfront::{Body, Event, HeaderField, Headers, Request, Response, Text};
 use crate::config::HandlerConfig;
 use crate::origin::recognise;
@@ -93,16 +94,12 @@ impl Outcome<'_> {
     /// The JSON Lambda@Edge expects back: the request object, or the response object.
     pub fn to_json(&self) -> String {
         // Room for a typical request plus the headers signing adds, so the buffer rarely grows.
-        let mut out = Vec::with_capacity(4096);
-        let written = match self {
-            Outcome::Forward(request) => serde_json::to_writer(&mut out, request),
-            Outcome::Respond { response, .. } => serde_json::to_writer(&mut out, response),
-        };
-        match (written, String::from_utf8(out)) {
-            (Ok(()), Ok(json)) => json,
-            // Keys are strings, raw values were valid JSON, and serde_json writes UTF-8.
-            _ => unreachable!("the outcome serialises to UTF-8 JSON"),
+        let mut out = String::with_capacity(4096);
+        match self {
+            Outcome::Forward(request) => request.write_json(&mut out),
+            Outcome::Respond { response, .. } => response.write_json(&mut out),
         }
+        out
     }
 
     /// The HTTP status of a generated response; `None` when forwarding.

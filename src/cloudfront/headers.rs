@@ -2,6 +2,7 @@
 
 use super::Text;
 use super::json::{Str, object};
+use super::write::WriteJson;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::borrow::Cow;
@@ -113,5 +114,18 @@ impl Serialize for Headers<'_> {
             map.serialize_entry(name, fields)?;
         }
         map.end()
+    }
+}
+
+impl WriteJson for Headers<'_> {
+    fn write_json(&self, out: &mut String) {
+        use super::write::write_key;
+        let first = &mut true;
+        out.push('{');
+        for (name, fields) in &self.0 {
+            write_key(out, first, name);
+            fields.write_json(out);
+        }
+        out.push('}');
     }
 }

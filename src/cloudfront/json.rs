@@ -110,6 +110,20 @@ macro_rules! object {
             }
         }
 
+        impl $crate::cloudfront::write::WriteJson for $name<'_> {
+            fn write_json(&self, out: &mut String) {
+                use $crate::cloudfront::write::write_key;
+                let first = &mut true;
+                out.push('{');
+                $( $crate::cloudfront::json::write_json_field!($kind, out, first, $json, &self.$field); )*
+                for (key, value) in &self.extra {
+                    write_key(out, first, key);
+                    value.write_json(out);
+                }
+                out.push('}');
+            }
+        }
+
         impl serde::Serialize for $name<'_> {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 use serde::ser::SerializeMap;
@@ -160,4 +174,17 @@ macro_rules! write_field {
     };
 }
 
-pub(crate) use {field_type, finish_field, object, read_field, write_field};
+macro_rules! write_json_field {
+    (required, $out:ident, $first:ident, $json:literal, $value:expr) => {{
+        $crate::cloudfront::write::write_literal_key($out, $first, concat!("\"", $json, "\":"));
+        $value.write_json($out);
+    }};
+    (optional, $out:ident, $first:ident, $json:literal, $value:expr) => {
+        if let Some(value) = $value {
+            $crate::cloudfront::write::write_literal_key($out, $first, concat!("\"", $json, "\":"));
+            value.write_json($out);
+        }
+    };
+}
+
+pub(crate) use {field_type, finish_field, object, read_field, write_field, write_json_field};
