@@ -16,7 +16,7 @@ use crate::cloudfront::write::WriteJson;
 use crate::cloudfront::{Body, Event, HeaderField, Headers, Request, Response, Text};
 use crate::config::HandlerConfig;
 use crate::origin::recognise;
-use crate::sigv4::canonical::form_decode;
+use crate::sigv4::canonical::{encode_query_component, form_decode};
 use crate::sigv4::{self, SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings};
 use aws_credential_types::Credentials;
 use base64::Engine;
@@ -281,23 +281,26 @@ pub fn handle<'a>(event: Event<'a>, context: &Context<'_>) -> Result<Outcome<'a>
 /// Keeps the allow-listed parameters (by exact decoded name), each in canonical encoding, sorted as
 /// SigV4 sorts them, so the string sent is the string signed.
 fn allowed_query(raw: &str, allow: &[String]) -> String {
-    let mut kept: Vec<(String, String)> = raw
-        .split('&')
-        .filter(|part| !part.is_empty())
-        .filter_map(|part| {
-            let (name, value) = part.split_once('=').unwrap_or((part, ""));
-            let name = form_decode(name);
-            allow.iter().any(|a| a.as_bytes() == &*name).then(|| {
-                (
-                    sigv4::canonical::encode_component(&name).into_owned(),
-                    sigv4::canonical::encode_component(&form_decode(value)).into_owned(),
-                )
-            })
-        })
-        .collect();
-    kept.sort_unstable();
-    let pairs: Vec<String> = kept.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-    pairs.join("&")
+    let mut kept: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::new();
+    for part in raw.split('&').filter(|part| !part.is_empty()) {
+        let (name, value) = part.split_once('=').unwrap_or((part, ""));
+        if allow.iter().any(|a| a.as_bytes() == &*form_decode(name)) {
+            kept.push((encode_query_component(name), encode_query_component(value)));
+        }
+    }
+    if kept.len() > 1 {
+        kept.sort_unstable();
+    }
+    let mut query = String::with_capacity(kept.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+    for (i, (name, value)) in kept.iter().enumerate() {
+        if i > 0 {
+            query.push('&');
+        }
+        query.push_str(name);
+        query.push('=');
+        query.push_str(value);
+    }
+    query
 }
 
 /// The body's bytes: decoded from base64, or the text itself (not copied).

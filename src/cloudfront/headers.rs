@@ -31,7 +31,29 @@ impl<'a> HeaderField<'a> {
 
 /// Headers by lower-case name, in the order CloudFront gave them. A name occurs once.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Headers<'a>(Vec<(Cow<'a, str>, Vec<HeaderField<'a>>)>);
+pub struct Headers<'a>(Vec<(Cow<'a, str>, Fields<'a>)>);
+
+/// The entries of one header name. Nearly every header has one value, which is kept inline: a
+/// `Vec` per name was an allocation per header, parsed and added.
+#[derive(Clone, Debug, PartialEq)]
+enum Fields<'a> {
+    One(HeaderField<'a>),
+    /// Zero, or two and more.
+    Many(Vec<HeaderField<'a>>),
+}
+
+impl<'a> Fields<'a> {
+    fn as_slice(&self) -> &[HeaderField<'a>] {
+        match self {
+            Fields::One(field) => std::slice::from_ref(field),
+            Fields::Many(fields) => fields,
+        }
+    }
+}
+
+/// Room for the headers of a typical request plus the four signing adds, so the list is
+/// allocated once.
+const TYPICAL_HEADERS: usize = 16;
 
 impl<'a> Headers<'a> {
     /// No headers.
@@ -53,8 +75,8 @@ impl<'a> Headers<'a> {
     pub fn set(&mut self, name: impl Into<Cow<'a, str>>, field: HeaderField<'a>) {
         let name = name.into();
         match self.0.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, fields)) => *fields = vec![field],
-            None => self.0.push((name, vec![field])),
+            Some((_, fields)) => *fields = Fields::One(field),
+            None => self.0.push((name, Fields::One(field))),
         }
     }
 
@@ -93,7 +115,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Headers<'a> {
                 f.write_str("a map of header names to lists of {key, value} entries")
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-                let mut headers = Vec::with_capacity(map.size_hint().unwrap_or(8).min(32));
+                let mut headers = Vec::with_capacity(map.size_hint().unwrap_or(TYPICAL_HEADERS).min(64));
                 while let Some(Str(name)) = map.next_key()? {
                     if headers.iter().any(|(n, _)| *n == name) {
                         return Err(de::Error::custom(format_args!("header {name:?} occurs twice")));
@@ -107,11 +129,37 @@ impl<'de: 'a, 'a> Deserialize<'de> for Headers<'a> {
     }
 }
 
+impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for FieldsVisitor<'a> {
+            type Value = Fields<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
+                let Some(first) = seq.next_element()? else {
+                    return Ok(Fields::Many(Vec::new()));
+                };
+                let Some(second) = seq.next_element()? else {
+                    return Ok(Fields::One(first));
+                };
+                let mut fields = vec![first, second];
+                while let Some(field) = seq.next_element()? {
+                    fields.push(field);
+                }
+                Ok(Fields::Many(fields))
+            }
+        }
+        deserializer.deserialize_seq(FieldsVisitor(std::marker::PhantomData))
+    }
+}
+
 impl Serialize for Headers<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
         for (name, fields) in &self.0 {
-            map.serialize_entry(name, fields)?;
+            map.serialize_entry(name, fields.as_slice())?;
         }
         map.end()
     }
@@ -124,8 +172,26 @@ impl WriteJson for Headers<'_> {
         out.push('{');
         for (name, fields) in &self.0 {
             write_key(out, first, name);
-            fields.write_json(out);
+            fields.as_slice().write_json(out);
         }
         out.push('}');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn none_one_and_several_entries_round_trip() {
+        let json = r#"{"a":[],"b":[{"key":"B","value":"1"}],"c":[{"value":"1"},{"key":"C","value":"2","x":3},{"value":"3"}]}"#;
+        let headers: Headers<'_> = serde_json::from_str(json).unwrap();
+        assert_eq!(headers.get("a").map(<[_]>::len), Some(0));
+        assert_eq!(headers.get("b").map(<[_]>::len), Some(1));
+        assert_eq!(headers.get("c").map(<[_]>::len), Some(3));
+        let mut out = String::new();
+        headers.write_json(&mut out);
+        assert_eq!(out, json);
+        assert_eq!(serde_json::to_string(&headers).unwrap(), json);
     }
 }

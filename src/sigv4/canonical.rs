@@ -382,7 +382,9 @@ fn query_pairs(query: &str) -> Result<Vec<Pair<'_>>, SigningError> {
     Ok(pairs)
 }
 
-fn encode_query_component(raw: &str) -> Cow<'_, str> {
+/// One side of a query parameter in canonical form: form-decoded, then URI-encoded (borrowed when
+/// that changes nothing).
+pub(crate) fn encode_query_component(raw: &str) -> Cow<'_, str> {
     if raw.bytes().all(is_unreserved) {
         return Cow::Borrowed(raw); // already canonical: nothing to decode or encode
     }
@@ -444,7 +446,14 @@ pub fn s3_canonical_path(path: &str) -> Result<String, SigningError> {
     if decoded.iter().any(|&b| b < 0x20 || b == 0x7f) {
         return Err(invalid("it holds a control character"));
     }
-    Ok(percent_encode(&decoded, PATH_ENCODE).to_string())
+    // Allocated once, at its final size; written in runs, not through `Display`.
+    let escaped = decoded
+        .iter()
+        .filter(|&&b| !(is_unreserved(b) || b == b'/'))
+        .count();
+    let mut out = String::with_capacity(decoded.len() + 2 * escaped);
+    out.extend(percent_encode(&decoded, PATH_ENCODE));
+    Ok(out)
 }
 
 #[cfg(test)]
