@@ -138,6 +138,24 @@ pub fn parse(event: &[u8]) -> Result<Event<'_>, EventError> {
     let Ok(text) = std::str::from_utf8(event) else {
         return Err(locate_error(event));
     };
+    match crate::cloudfront::fast::read::<Event<'_>>(text) {
+        // Every test and fuzz run checks the fast path against serde_json.
+        Some(event) if cfg!(debug_assertions) => {
+            assert_eq!(
+                Ok(&event),
+                parse_with_serde(text).as_ref(),
+                "the fast path read {text}"
+            );
+            Ok(event)
+        }
+        Some(event) => Ok(event),
+        None => parse_with_serde(text),
+    }
+}
+
+/// Parses an event with serde_json, the reference the fast path gives up to.
+fn parse_with_serde(text: &str) -> Result<Event<'_>, EventError> {
+    let event = text.as_bytes();
     let deserializer = &mut serde_json::Deserializer::from_str(text);
     match Event::deserialize(&mut *deserializer).and_then(|event| deserializer.end().map(|()| event)) {
         Ok(event) => Ok(event),

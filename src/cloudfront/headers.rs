@@ -1,6 +1,7 @@
 //! Headers as CloudFront writes them: lower-case name → one `{key, value}` entry per value.
 
 use super::Text;
+use super::fast::{ReadFast, Reader};
 use super::json::{Str, object};
 use super::write::WriteJson;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
@@ -126,6 +127,41 @@ impl<'de: 'a, 'a> Deserialize<'de> for Headers<'a> {
             }
         }
         deserializer.deserialize_map(HeadersVisitor(std::marker::PhantomData))
+    }
+}
+
+impl<'a> ReadFast<'a> for Headers<'a> {
+    fn read(reader: &mut Reader<'a>) -> Option<Self> {
+        let mut headers = Vec::with_capacity(TYPICAL_HEADERS);
+        reader.object(|reader, name| {
+            if headers.iter().any(|(n, _)| *n == name) {
+                return None; // serde_json reports the repeated name
+            }
+            headers.push((name, Fields::read(reader)?));
+            Some(())
+        })?;
+        Some(Headers(headers))
+    }
+}
+
+impl<'a> ReadFast<'a> for Fields<'a> {
+    fn read(reader: &mut Reader<'a>) -> Option<Self> {
+        let mut fields = Fields::Many(Vec::new());
+        reader.array(|reader| {
+            let field = HeaderField::read(reader)?;
+            match &mut fields {
+                Fields::Many(many) if many.is_empty() => fields = Fields::One(field),
+                Fields::Many(many) => many.push(field),
+                Fields::One(_) => {
+                    let Fields::One(first) = std::mem::replace(&mut fields, Fields::Many(Vec::new())) else {
+                        unreachable!("matched as one")
+                    };
+                    fields = Fields::Many(vec![first, field]);
+                }
+            }
+            Some(())
+        })?;
+        Some(fields)
     }
 }
 

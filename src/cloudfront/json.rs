@@ -110,6 +110,24 @@ macro_rules! object {
             }
         }
 
+        impl<'a> $crate::cloudfront::fast::ReadFast<'a> for $name<'a> {
+            fn read(reader: &mut $crate::cloudfront::fast::Reader<'a>) -> Option<Self> {
+                $( let mut $field: Option<$ty> = None; )*
+                let mut extra = $crate::cloudfront::Extra::new();
+                reader.object(|reader, key| {
+                    match key.as_ref() {
+                        $( $json => $crate::cloudfront::json::read_fast_field!($kind, reader, $field, $ty), )*
+                        _ => extra.push((key, $crate::cloudfront::Raw::read(reader)?)),
+                    }
+                    Some(())
+                })?;
+                Some($name {
+                    $( $field: $crate::cloudfront::json::finish_fast_field!($kind, $field), )*
+                    extra,
+                })
+            }
+        }
+
         impl $crate::cloudfront::write::WriteJson for $name<'_> {
             fn write_json(&self, out: &mut String) {
                 use $crate::cloudfront::write::write_key;
@@ -187,4 +205,27 @@ macro_rules! write_json_field {
     };
 }
 
-pub(crate) use {field_type, finish_field, object, read_field, write_field, write_json_field};
+macro_rules! read_fast_field {
+    (required, $reader:ident, $slot:ident, $ty:ty) => {
+        $crate::cloudfront::fast::set_once(&mut $slot, <$ty>::read($reader)?)?
+    };
+    (optional, $reader:ident, $slot:ident, $ty:ty) => {
+        if !$reader.null() {
+            $crate::cloudfront::fast::set_once(&mut $slot, <$ty>::read($reader)?)?
+        }
+    };
+}
+
+macro_rules! finish_fast_field {
+    (required, $slot:ident) => {
+        $slot?
+    };
+    (optional, $slot:ident) => {
+        $slot
+    };
+}
+
+pub(crate) use {
+    field_type, finish_fast_field, finish_field, object, read_fast_field, read_field, write_field,
+    write_json_field,
+};

@@ -5,6 +5,7 @@
 //! change goes back to CloudFront exactly as it came. Strings that end up in an HTTP request are
 //! [`Text`], which cannot hold CR or LF: a malformed event is rejected at the entry, once.
 
+pub(crate) mod fast;
 mod headers;
 pub(crate) mod json;
 pub(crate) mod write;
