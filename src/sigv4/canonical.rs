@@ -464,34 +464,51 @@ pub fn s3_canonical_path(path: &str) -> Result<String, SigningError> {
     if !path.starts_with('/') {
         return Err(invalid("it must start with '/'"));
     }
-    let bytes = path.as_bytes();
-    let mut i = 0;
-    while let Some(offset) = bytes[i..].iter().position(|&b| b == b'%') {
-        let at = i + offset;
-        let hex = bytes
-            .get(at + 1..at + 3)
-            .ok_or(invalid("a '%' is not followed by two hex digits"))?;
-        if !hex.iter().all(u8::is_ascii_hexdigit) {
-            return Err(invalid("a '%' is not followed by two hex digits"));
+    check_escapes(path).map_err(invalid)?;
+    let decoded: Cow<'_, [u8]> = if path.contains('%') {
+        let decoded: Vec<u8> = percent_decode_str(path).collect();
+        if std::str::from_utf8(&decoded).is_err() {
+            return Err(invalid("its percent-decoded bytes are not UTF-8"));
         }
-        i = at + 3;
-    }
-    let decoded: Cow<'_, [u8]> = percent_decode_str(path).into();
-    if std::str::from_utf8(&decoded).is_err() {
-        return Err(invalid("its percent-decoded bytes are not UTF-8"));
-    }
-    if decoded.iter().any(|&b| b < 0x20 || b == 0x7f) {
+        Cow::Owned(decoded)
+    } else {
+        Cow::Borrowed(path.as_bytes())
+    };
+    if decoded
+        .iter()
+        .fold(false, |control, &b| control | (b < 0x20) | (b == 0x7f))
+    {
         return Err(invalid("it holds a control character"));
     }
-    // Allocated once, at its final size; written in runs, not through `Display`.
-    let escaped = decoded
-        .iter()
-        .filter(|&&b| !(is_unreserved(b) || b == b'/'))
-        .count();
-    let mut out = String::with_capacity(decoded.len() + 2 * escaped);
-    out.extend(percent_encode(&decoded, PATH_ENCODE));
-    Ok(out)
+    // Allocated once, at its final size; the bytes kept are copied in runs.
+    let keep = |b: u8| is_unreserved(b) || b == b'/';
+    let escaped = decoded.iter().filter(|&&b| !keep(b)).count();
+    let mut out = Vec::with_capacity(decoded.len() + 2 * escaped);
+    let mut run = 0;
+    for (at, &b) in decoded.iter().enumerate() {
+        if !keep(b) {
+            let [high, low] = HEX_UPPER[usize::from(b)];
+            out.extend_from_slice(&decoded[run..at]);
+            out.extend_from_slice(&[b'%', high, low]);
+            run = at + 1;
+        }
+    }
+    out.extend_from_slice(&decoded[run..]);
+    // Unreserved bytes, `/`, `%` and hex digits: ASCII.
+    Ok(String::from_utf8(out).unwrap_or_else(|_| unreachable!("an encoded path is ASCII")))
 }
+
+/// Each byte's two upper-case hex digits, as percent-encoding writes them.
+static HEX_UPPER: [[u8; 2]; 256] = {
+    let digits = b"0123456789ABCDEF";
+    let mut table = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = [digits[b >> 4], digits[b & 0xf]];
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
@@ -560,6 +577,27 @@ mod tests {
     fn header_values_are_trimmed_and_space_runs_collapsed() {
         assert_eq!(normalize_value("\t a   b  c \t"), "a b c");
         assert_eq!(normalize_value("a\t\tb"), "a\t\tb");
+    }
+
+    #[test]
+    fn s3_path_encodes_as_percent_encoding_does() {
+        let printable: String = (0x20u8..0x7f).map(char::from).filter(|&c| c != '%').collect();
+        let printable = format!("/{printable}");
+        for path in [
+            "/",
+            "/a b/c+d/%41%2f%7E/é€😀",
+            printable.as_str(),
+            "/%25%20%2B%C3%A9",
+            "/a//./../b",
+        ] {
+            let decoded: Vec<u8> = percent_decode_str(path).collect();
+            let expected = percent_encode(&decoded, PATH_ENCODE).to_string();
+            assert_eq!(s3_canonical_path(path).unwrap_or_default(), expected, "{path}");
+        }
+        assert_eq!(
+            s3_canonical_path("/%41%2f%7E/%e2%82%ac").unwrap(),
+            "/A/~/%E2%82%AC"
+        );
     }
 
     #[test]
