@@ -74,7 +74,10 @@ impl<'a> Reader<'a> {
     /// Consumes the literal `word` (`null`, `true`, `false`) if it comes next.
     fn literal(&mut self, word: &str) -> bool {
         self.skip_whitespace();
-        let found = self.bytes()[self.at..].starts_with(word.as_bytes());
+        let found = self
+            .bytes()
+            .get(self.at..)
+            .is_some_and(|rest| rest.starts_with(word.as_bytes()));
         if found {
             self.at += word.len();
         }
@@ -92,7 +95,7 @@ impl<'a> Reader<'a> {
         self.expect(b'"')?;
         let bytes = self.bytes();
         let start = self.at;
-        let end = start + find_special(&bytes[start..])?;
+        let end = start + find_special(bytes.get(start..)?)?;
         if bytes[end] == b'"' {
             self.at = end + 1;
             return Some((Cow::Borrowed(self.text.get(start..end)?), false));
@@ -197,7 +200,7 @@ impl<'a> Reader<'a> {
                 self.at += 1;
                 let bytes = self.bytes();
                 loop {
-                    let next = self.at + memchr::memchr2(b'"', b'\\', &bytes[self.at..])?;
+                    let next = self.at + memchr::memchr2(b'"', b'\\', bytes.get(self.at..)?)?;
                     if bytes[next] == b'"' {
                         self.at = next + 1;
                         return Some(());
@@ -209,7 +212,7 @@ impl<'a> Reader<'a> {
             b'[' => self.array(Self::skip_value),
             // A number or a literal: up to the next delimiter.
             _ => {
-                let rest = &self.bytes()[self.at..];
+                let rest = self.bytes().get(self.at..)?;
                 let len = rest
                     .iter()
                     .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\n' | b'\t' | b'\r'))
@@ -483,7 +486,9 @@ mod tests {
             let raw = read::<Raw<'_>>(json).unwrap_or_else(|| panic!("{json}"));
             assert_eq!(raw.0.get(), json.trim());
         }
-        for json in ["01", "1.", "tru", "nul", "[1,]", r#"{"a"}"#, "[1 2]", "", "1 2"] {
+        for json in [
+            "01", "1.", "tru", "nul", "[1,]", r#"{"a"}"#, "[1 2]", "", "1 2", r#""\"#, r#"["a\"#, "[\"\\",
+        ] {
             assert!(read::<Raw<'_>>(json).is_none(), "{json}");
         }
         let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
