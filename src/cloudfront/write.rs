@@ -49,14 +49,45 @@ pub(crate) fn write_str(out: &mut String, value: &str) {
             escape_in(block, i * BLOCK, out);
         }
     }
-    // The tail, padded with a byte that needs no escape, is tested as one more block.
-    let mut padded = [b' '; BLOCK];
-    padded[..tail.len()].copy_from_slice(tail);
-    if padded.iter().fold(false, |dirty, &b| dirty | needs_escape(b)) {
+    // The tail, shorter than a block, tested as overlapping words of the string itself. (Copying
+    // it into a padded block was slower: the block's load waited on the copy's narrower stores.)
+    if any_needs_escape(tail, bytes) {
         escape_in(tail, bytes.len() - tail.len(), out);
     }
     out.push_str(value.get(written..).unwrap_or_default());
     out.push('"');
+}
+
+/// Whether `tail`, the last (fewer than 16) bytes of `all`, holds a byte that needs an escape.
+///
+/// With 16 bytes of `all` or more, the last 16 are tested at once (the ones before `tail` were
+/// clean). Else two overlapping words cover `tail` (the first and the last 8 bytes, or 4), each
+/// tested as serde_json's `skip_to_escape` tests eight bytes at once: Mycroft's test for a zero
+/// byte, applied to `b ^ '"'` and `b ^ '\'`, and `b - 0x20` for controls, which can flag a byte
+/// wrongly only above one that really matches, so a word is flagged exactly when it holds one.
+fn any_needs_escape(tail: &[u8], all: &[u8]) -> bool {
+    const ONES: u64 = u64::MAX / 255;
+    let flagged = |x: u64, ones: u64| {
+        let zero_byte = |y: u64| y.wrapping_sub(ones) & !y;
+        let control = x.wrapping_sub(ones * 0x20) & !x;
+        (control | zero_byte(x ^ (ones * u64::from(b'"'))) | zero_byte(x ^ (ones * u64::from(b'\\'))))
+            & (ones << 7)
+            != 0
+    };
+    let word = |bytes: &[u8]| bytes.iter().rev().fold(0u64, |x, &b| x << 8 | u64::from(b));
+    match tail.len() {
+        0 => false,
+        _ if all.len() >= 16 => {
+            let last = all.get(all.len() - 16..).unwrap_or_default();
+            last.iter().fold(false, |dirty, &b| dirty | needs_escape(b))
+        }
+        8.. => flagged(word(&tail[..8]), ONES) | flagged(word(&tail[tail.len() - 8..]), ONES),
+        4.. => {
+            let ones = ONES >> 32;
+            flagged(word(&tail[..4]), ones) | flagged(word(&tail[tail.len() - 4..]), ones)
+        }
+        _ => tail.iter().any(|&b| needs_escape(b)),
+    }
 }
 
 /// Starts an object entry whose key is a JSON string literal needing no escape, given with its
@@ -155,6 +186,29 @@ impl<T: WriteJson> WriteJson for Vec<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_escape_is_found_at_every_place_in_short_and_long_strings() {
+        for len in 0..48 {
+            for at in 0..len {
+                for b in 0..=127u8 {
+                    let mut value = vec![b'a'; len];
+                    value[at] = b;
+                    // Bytes that could fool a word test, around the one tested.
+                    if at + 1 < len {
+                        value[at + 1] = 0x21;
+                    }
+                    if at > 0 {
+                        value[at - 1] = 0x7f;
+                    }
+                    let value = String::from_utf8(value).unwrap();
+                    let mut out = String::new();
+                    write_str(&mut out, &value);
+                    assert_eq!(out, serde_json::to_string(&value).unwrap(), "{value:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn strings_are_escaped_as_serde_json_escapes_them() {
