@@ -16,7 +16,7 @@ use crate::cloudfront::write::WriteJson;
 use crate::cloudfront::{Body, Event, HeaderField, Headers, Request, Response, Text};
 use crate::config::HandlerConfig;
 use crate::origin::recognise;
-use crate::sigv4::canonical::{encode_query_component, form_decode};
+use crate::sigv4::canonical::{byte_table, encode_query_component, form_decode};
 use crate::sigv4::{self, SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings};
 use aws_credential_types::Credentials;
 use base64::Engine;
@@ -345,11 +345,11 @@ fn is_signable_origin_path(path: &str) -> bool {
             && sigv4::s3_canonical_path(path).is_ok_and(|canonical| canonical == path))
 }
 
+/// HTTP token characters (RFC 9110 `tchar`) without the upper-case letters.
+static LOWER_TCHAR: [bool; 256] = byte_table(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz", false);
+
 fn is_lower_token(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !name.is_empty() && name.bytes().all(|b| LOWER_TCHAR[usize::from(b)])
 }
 
 /// Values we write are ASCII without CR/LF by construction (encoded paths, hex, the token checked

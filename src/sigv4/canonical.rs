@@ -234,7 +234,7 @@ fn canonical_headers<'a>(
 }
 
 /// A 256-entry membership table: one load per byte on the hot path instead of a search.
-const fn byte_table(extra: &[u8], alphanumeric: bool) -> [bool; 256] {
+pub(crate) const fn byte_table(extra: &[u8], alphanumeric: bool) -> [bool; 256] {
     let mut table = [false; 256];
     let mut b = 0;
     while b < 128 {
