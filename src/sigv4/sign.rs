@@ -116,6 +116,7 @@ pub fn sign<'a>(
         ));
     }
     let date = AmzDate::new(params.time)?;
+    let (date_time, day) = (date.date_time(), date.date());
 
     let payload_hash: Cow<'static, str> = match request.body {
         SignableBody::Empty => Cow::Borrowed(EMPTY_PAYLOAD_SHA256),
@@ -138,9 +139,9 @@ pub fn sign<'a>(
     for part in [
         ALGORITHM,
         "\n",
-        date.date_time(),
+        date_time,
         "\n",
-        date.date(),
+        day,
         "/",
         params.region,
         "/",
@@ -155,7 +156,7 @@ pub fn sign<'a>(
     let canonical = {
         let scope = string_to_sign.get(scope_range.clone()).unwrap_or_default();
         let added = Added {
-            date_time: date.date_time(),
+            date_time,
             payload_hash: &payload_hash,
             credential: (credentials.access_key_id(), scope),
             signed_token,
@@ -169,7 +170,7 @@ pub fn sign<'a>(
 
     let mut mac = keys.keyed_mac(
         credentials.secret_access_key(),
-        date.date(),
+        day,
         params.region,
         params.service,
     );
@@ -182,7 +183,7 @@ pub fn sign<'a>(
     match settings.signature_location {
         SignatureLocation::Headers => {
             headers.reserve_exact(4);
-            headers.push(("x-amz-date", Cow::Owned(date.date_time().to_owned())));
+            headers.push(("x-amz-date", Cow::Owned(date_time.to_owned())));
             if let Some(token) = token {
                 headers.push(("x-amz-security-token", Cow::Borrowed(token)));
             }
@@ -219,7 +220,7 @@ pub fn sign<'a>(
                 "X-Amz-Credential",
                 Cow::Owned(format!("{}/{scope}", credentials.access_key_id())),
             ));
-            query_params.push(("X-Amz-Date", Cow::Owned(date.date_time().to_owned())));
+            query_params.push(("X-Amz-Date", Cow::Owned(date_time.to_owned())));
             query_params.push(("X-Amz-Expires", Cow::Owned(expires_in.as_secs().to_string())));
             query_params.push((
                 "X-Amz-SignedHeaders",
