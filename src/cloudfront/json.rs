@@ -117,7 +117,13 @@ macro_rules! object {
                 reader.object(|reader, key| {
                     match key.as_ref() {
                         $( $json => $crate::cloudfront::json::read_fast_field!($kind, reader, $field, $ty), )*
-                        _ => extra.push((key, $crate::cloudfront::Raw::read(reader)?)),
+                        _ => {
+                            // Room for the pass-through fields of an origin at once.
+                            if extra.capacity() == 0 {
+                                extra.reserve(8);
+                            }
+                            extra.push((key, $crate::cloudfront::Raw::read(reader)?))
+                        }
                     }
                     Some(())
                 })?;
