@@ -12,10 +12,11 @@
 //!   (after the origin path, which CloudFront puts in front of it);
 //! - only allow-listed query parameters are kept, in canonical form, exactly as signed.
 
+use crate::cloudfront::write::WriteJson;
 use crate::cloudfront::{Body, Event, HeaderField, Headers, Request, Response, Text};
 use crate::config::HandlerConfig;
 use crate::origin::recognise;
-use crate::sigv4::canonical::form_decode;
+use crate::sigv4::canonical::{byte_table, encode_query_component, form_decode};
 use crate::sigv4::{self, SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings};
 use aws_credential_types::Credentials;
 use base64::Engine;
@@ -93,16 +94,12 @@ impl Outcome<'_> {
     /// The JSON Lambda@Edge expects back: the request object, or the response object.
     pub fn to_json(&self) -> String {
         // Room for a typical request plus the headers signing adds, so the buffer rarely grows.
-        let mut out = Vec::with_capacity(4096);
-        let written = match self {
-            Outcome::Forward(request) => serde_json::to_writer(&mut out, request),
-            Outcome::Respond { response, .. } => serde_json::to_writer(&mut out, response),
-        };
-        match (written, String::from_utf8(out)) {
-            (Ok(()), Ok(json)) => json,
-            // Keys are strings, raw values were valid JSON, and serde_json writes UTF-8.
-            _ => unreachable!("the outcome serialises to UTF-8 JSON"),
+        let mut out = String::with_capacity(4096);
+        match self {
+            Outcome::Forward(request) => request.write_json(&mut out),
+            Outcome::Respond { response, .. } => response.write_json(&mut out),
         }
+        out
     }
 
     /// The HTTP status of a generated response; `None` when forwarding.
@@ -141,6 +138,24 @@ pub fn parse(event: &[u8]) -> Result<Event<'_>, EventError> {
     let Ok(text) = std::str::from_utf8(event) else {
         return Err(locate_error(event));
     };
+    match crate::cloudfront::fast::read::<Event<'_>>(text) {
+        // Every test and fuzz run checks the fast path against serde_json.
+        Some(event) if cfg!(debug_assertions) => {
+            assert_eq!(
+                Ok(&event),
+                parse_with_serde(text).as_ref(),
+                "the fast path read {text}"
+            );
+            Ok(event)
+        }
+        Some(event) => Ok(event),
+        None => parse_with_serde(text),
+    }
+}
+
+/// Parses an event with serde_json, the reference the fast path gives up to.
+fn parse_with_serde(text: &str) -> Result<Event<'_>, EventError> {
+    let event = text.as_bytes();
     let deserializer = &mut serde_json::Deserializer::from_str(text);
     match Event::deserialize(&mut *deserializer).and_then(|event| deserializer.end().map(|()| event)) {
         Ok(event) => Ok(event),
@@ -284,23 +299,26 @@ pub fn handle<'a>(event: Event<'a>, context: &Context<'_>) -> Result<Outcome<'a>
 /// Keeps the allow-listed parameters (by exact decoded name), each in canonical encoding, sorted as
 /// SigV4 sorts them, so the string sent is the string signed.
 fn allowed_query(raw: &str, allow: &[String]) -> String {
-    let mut kept: Vec<(String, String)> = raw
-        .split('&')
-        .filter(|part| !part.is_empty())
-        .filter_map(|part| {
-            let (name, value) = part.split_once('=').unwrap_or((part, ""));
-            let name = form_decode(name);
-            allow.iter().any(|a| a.as_bytes() == &*name).then(|| {
-                (
-                    sigv4::canonical::encode_component(&name).into_owned(),
-                    sigv4::canonical::encode_component(&form_decode(value)).into_owned(),
-                )
-            })
-        })
-        .collect();
-    kept.sort_unstable();
-    let pairs: Vec<String> = kept.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-    pairs.join("&")
+    let mut kept: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::new();
+    for part in raw.split('&').filter(|part| !part.is_empty()) {
+        let (name, value) = part.split_once('=').unwrap_or((part, ""));
+        if allow.iter().any(|a| a.as_bytes() == &*form_decode(name)) {
+            kept.push((encode_query_component(name), encode_query_component(value)));
+        }
+    }
+    if kept.len() > 1 {
+        kept.sort_unstable();
+    }
+    let mut query = String::with_capacity(kept.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+    for (i, (name, value)) in kept.iter().enumerate() {
+        if i > 0 {
+            query.push('&');
+        }
+        query.push_str(name);
+        query.push('=');
+        query.push_str(value);
+    }
+    query
 }
 
 /// The body's bytes: decoded from base64, or the text itself (not copied).
@@ -327,11 +345,11 @@ fn is_signable_origin_path(path: &str) -> bool {
             && sigv4::s3_canonical_path(path).is_ok_and(|canonical| canonical == path))
 }
 
+/// HTTP token characters (RFC 9110 `tchar`) without the upper-case letters.
+static LOWER_TCHAR: [bool; 256] = byte_table(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz", false);
+
 fn is_lower_token(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !name.is_empty() && name.bytes().all(|b| LOWER_TCHAR[usize::from(b)])
 }
 
 /// Values we write are ASCII without CR/LF by construction (encoded paths, hex, the token checked

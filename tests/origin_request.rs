@@ -124,6 +124,15 @@ fn shipped_events_match_their_expected_output_through_the_library() {
             (Ok(outcome), Kind::Forward | Kind::Respond(_)) => {
                 assert!(!is_error, "{name}");
                 assert_eq!(format!("{}\n", outcome.to_json()), expected, "{name}: output");
+                let through_serde = match outcome {
+                    Outcome::Forward(request) => serde_json::to_string(request),
+                    Outcome::Respond { response, .. } => serde_json::to_string(response),
+                };
+                assert_eq!(
+                    outcome.to_json(),
+                    through_serde.unwrap(),
+                    "{name}: to_json vs serde_json"
+                );
                 let input: Value = serde_json::from_slice(&bytes).unwrap();
                 let output = outcome_value(outcome);
                 match kind {

@@ -239,6 +239,8 @@ fn check_forward(data: &[u8], request: &Request<'_>, context: &Context<'_>) {
     // accepts the output too.
     let outcome = Outcome::Forward(Box::new(request.clone()));
     let json = outcome.to_json();
+    // to_json has its own writer; it writes what serde_json writes through the Serialize impls.
+    assert_eq!(json, serde_json::to_string(request).expect("serialises"), "to_json differs from serde_json");
     if serde_json::from_slice::<serde_json::Value>(data).is_ok() {
         let value: serde_json::Value = serde_json::from_str(&json).expect("to_json is JSON");
         assert!(value.is_object());
@@ -257,7 +259,9 @@ fn check_respond(outcome: &Outcome<'_>) {
     assert!(!reason.is_empty());
     assert_eq!(header(&response.headers, "cache-control"), "no-store");
     assert!(!response.headers.contains_key("authorization"));
-    let value: serde_json::Value = serde_json::from_str(&outcome.to_json()).expect("to_json is JSON");
+    let json = outcome.to_json();
+    assert_eq!(json, serde_json::to_string(response).expect("serialises"), "to_json differs from serde_json");
+    let value: serde_json::Value = serde_json::from_str(&json).expect("to_json is JSON");
     assert_eq!(value["status"], response.status.as_str());
 }
 

@@ -1,7 +1,9 @@
 //! Headers as CloudFront writes them: lower-case name → one `{key, value}` entry per value.
 
 use super::Text;
+use super::fast::{ReadFast, Reader};
 use super::json::{Str, object};
+use super::write::WriteJson;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::borrow::Cow;
@@ -30,7 +32,29 @@ impl<'a> HeaderField<'a> {
 
 /// Headers by lower-case name, in the order CloudFront gave them. A name occurs once.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Headers<'a>(Vec<(Cow<'a, str>, Vec<HeaderField<'a>>)>);
+pub struct Headers<'a>(Vec<(Cow<'a, str>, Fields<'a>)>);
+
+/// The entries of one header name. Nearly every header has one value, which is kept inline: a
+/// `Vec` per name was an allocation per header, parsed and added.
+#[derive(Clone, Debug, PartialEq)]
+enum Fields<'a> {
+    One(HeaderField<'a>),
+    /// Zero, or two and more.
+    Many(Vec<HeaderField<'a>>),
+}
+
+impl<'a> Fields<'a> {
+    fn as_slice(&self) -> &[HeaderField<'a>] {
+        match self {
+            Fields::One(field) => std::slice::from_ref(field),
+            Fields::Many(fields) => fields,
+        }
+    }
+}
+
+/// Room for the headers of a typical request plus the four signing adds, so the list is
+/// allocated once.
+const TYPICAL_HEADERS: usize = 16;
 
 impl<'a> Headers<'a> {
     /// No headers.
@@ -52,8 +76,8 @@ impl<'a> Headers<'a> {
     pub fn set(&mut self, name: impl Into<Cow<'a, str>>, field: HeaderField<'a>) {
         let name = name.into();
         match self.0.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, fields)) => *fields = vec![field],
-            None => self.0.push((name, vec![field])),
+            Some((_, fields)) => *fields = Fields::One(field),
+            None => self.0.push((name, Fields::One(field))),
         }
     }
 
@@ -92,7 +116,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Headers<'a> {
                 f.write_str("a map of header names to lists of {key, value} entries")
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-                let mut headers = Vec::with_capacity(map.size_hint().unwrap_or(8).min(32));
+                let mut headers = Vec::with_capacity(map.size_hint().unwrap_or(TYPICAL_HEADERS).min(64));
                 while let Some(Str(name)) = map.next_key()? {
                     if headers.iter().any(|(n, _)| *n == name) {
                         return Err(de::Error::custom(format_args!("header {name:?} occurs twice")));
@@ -106,12 +130,104 @@ impl<'de: 'a, 'a> Deserialize<'de> for Headers<'a> {
     }
 }
 
+impl<'a> ReadFast<'a> for Headers<'a> {
+    fn read(reader: &mut Reader<'a>) -> Option<Self> {
+        let mut headers = Vec::with_capacity(TYPICAL_HEADERS);
+        reader.object(|reader, name| {
+            if headers.iter().any(|(n, _)| *n == name) {
+                return None; // serde_json reports the repeated name
+            }
+            headers.push((name, Fields::read(reader)?));
+            Some(())
+        })?;
+        Some(Headers(headers))
+    }
+}
+
+impl<'a> ReadFast<'a> for Fields<'a> {
+    fn read(reader: &mut Reader<'a>) -> Option<Self> {
+        let mut fields = Fields::Many(Vec::new());
+        reader.array(|reader| {
+            let field = HeaderField::read(reader)?;
+            match &mut fields {
+                Fields::Many(many) if many.is_empty() => fields = Fields::One(field),
+                Fields::Many(many) => many.push(field),
+                Fields::One(_) => {
+                    let Fields::One(first) = std::mem::replace(&mut fields, Fields::Many(Vec::new())) else {
+                        unreachable!("matched as one")
+                    };
+                    fields = Fields::Many(vec![first, field]);
+                }
+            }
+            Some(())
+        })?;
+        Some(fields)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for FieldsVisitor<'a> {
+            type Value = Fields<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
+                let Some(first) = seq.next_element()? else {
+                    return Ok(Fields::Many(Vec::new()));
+                };
+                let Some(second) = seq.next_element()? else {
+                    return Ok(Fields::One(first));
+                };
+                let mut fields = vec![first, second];
+                while let Some(field) = seq.next_element()? {
+                    fields.push(field);
+                }
+                Ok(Fields::Many(fields))
+            }
+        }
+        deserializer.deserialize_seq(FieldsVisitor(std::marker::PhantomData))
+    }
+}
+
 impl Serialize for Headers<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
         for (name, fields) in &self.0 {
-            map.serialize_entry(name, fields)?;
+            map.serialize_entry(name, fields.as_slice())?;
         }
         map.end()
+    }
+}
+
+impl WriteJson for Headers<'_> {
+    fn write_json(&self, out: &mut String) {
+        use super::write::write_key;
+        let first = &mut true;
+        out.push('{');
+        for (name, fields) in &self.0 {
+            write_key(out, first, name);
+            fields.as_slice().write_json(out);
+        }
+        out.push('}');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn none_one_and_several_entries_round_trip() {
+        let json = r#"{"a":[],"b":[{"key":"B","value":"1"}],"c":[{"value":"1"},{"key":"C","value":"2","x":3},{"value":"3"}]}"#;
+        let headers: Headers<'_> = serde_json::from_str(json).unwrap();
+        assert_eq!(headers.get("a").map(<[_]>::len), Some(0));
+        assert_eq!(headers.get("b").map(<[_]>::len), Some(1));
+        assert_eq!(headers.get("c").map(<[_]>::len), Some(3));
+        let mut out = String::new();
+        headers.write_json(&mut out);
+        assert_eq!(out, json);
+        assert_eq!(serde_json::to_string(&headers).unwrap(), json);
     }
 }

@@ -110,6 +110,44 @@ macro_rules! object {
             }
         }
 
+        impl<'a> $crate::cloudfront::fast::ReadFast<'a> for $name<'a> {
+            fn read(reader: &mut $crate::cloudfront::fast::Reader<'a>) -> Option<Self> {
+                $( let mut $field: Option<$ty> = None; )*
+                let mut extra = $crate::cloudfront::Extra::new();
+                reader.object(|reader, key| {
+                    match key.as_ref() {
+                        $( $json => $crate::cloudfront::json::read_fast_field!($kind, reader, $field, $ty), )*
+                        _ => {
+                            // Room for the pass-through fields of an origin at once.
+                            if extra.capacity() == 0 {
+                                extra.reserve(8);
+                            }
+                            extra.push((key, $crate::cloudfront::Raw::read(reader)?))
+                        }
+                    }
+                    Some(())
+                })?;
+                Some($name {
+                    $( $field: $crate::cloudfront::json::finish_fast_field!($kind, $field), )*
+                    extra,
+                })
+            }
+        }
+
+        impl $crate::cloudfront::write::WriteJson for $name<'_> {
+            fn write_json(&self, out: &mut String) {
+                use $crate::cloudfront::write::write_key;
+                let first = &mut true;
+                out.push('{');
+                $( $crate::cloudfront::json::write_json_field!($kind, out, first, $json, &self.$field); )*
+                for (key, value) in &self.extra {
+                    write_key(out, first, key);
+                    value.write_json(out);
+                }
+                out.push('}');
+            }
+        }
+
         impl serde::Serialize for $name<'_> {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 use serde::ser::SerializeMap;
@@ -160,4 +198,40 @@ macro_rules! write_field {
     };
 }
 
-pub(crate) use {field_type, finish_field, object, read_field, write_field};
+macro_rules! write_json_field {
+    (required, $out:ident, $first:ident, $json:literal, $value:expr) => {{
+        $crate::cloudfront::write::write_literal_key($out, $first, concat!("\"", $json, "\":"));
+        $value.write_json($out);
+    }};
+    (optional, $out:ident, $first:ident, $json:literal, $value:expr) => {
+        if let Some(value) = $value {
+            $crate::cloudfront::write::write_literal_key($out, $first, concat!("\"", $json, "\":"));
+            value.write_json($out);
+        }
+    };
+}
+
+macro_rules! read_fast_field {
+    (required, $reader:ident, $slot:ident, $ty:ty) => {
+        $crate::cloudfront::fast::set_once(&mut $slot, <$ty>::read($reader)?)?
+    };
+    (optional, $reader:ident, $slot:ident, $ty:ty) => {
+        if !$reader.null() {
+            $crate::cloudfront::fast::set_once(&mut $slot, <$ty>::read($reader)?)?
+        }
+    };
+}
+
+macro_rules! finish_fast_field {
+    (required, $slot:ident) => {
+        $slot?
+    };
+    (optional, $slot:ident) => {
+        $slot
+    };
+}
+
+pub(crate) use {
+    field_type, finish_fast_field, finish_field, object, read_fast_field, read_field, write_field,
+    write_json_field,
+};

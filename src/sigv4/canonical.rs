@@ -100,7 +100,9 @@ pub(crate) fn canonical_request(
             );
         }
     }
-    query.sort_unstable();
+    if !query.is_sorted() {
+        query.sort_unstable();
+    }
 
     let capacity = request.method.len()
         + path.len()
@@ -204,6 +206,14 @@ fn canonical_headers<'a>(
     if !has_host {
         return Err(SigningError::MissingHost);
     }
+    // Added in sorted order, so that a request whose own headers sort before them (as `host`
+    // and `x-amz-cf-id` do) needs no sort at all.
+    if adds_checksum {
+        headers.push(Header {
+            name: "x-amz-content-sha256".into(),
+            value: added.payload_hash.into(),
+        });
+    }
     if header_mode {
         headers.push(Header {
             name: "x-amz-date".into(),
@@ -216,18 +226,15 @@ fn canonical_headers<'a>(
             value: token.into(),
         });
     }
-    if adds_checksum {
-        headers.push(Header {
-            name: "x-amz-content-sha256".into(),
-            value: added.payload_hash.into(),
-        });
+    // Stable: repeated names keep their order. Already sorted is the common case.
+    if !headers.is_sorted_by(|a, b| a.name <= b.name) {
+        headers.sort_by(|a, b| a.name.cmp(&b.name));
     }
-    headers.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(headers)
 }
 
 /// A 256-entry membership table: one load per byte on the hot path instead of a search.
-const fn byte_table(extra: &[u8], alphanumeric: bool) -> [bool; 256] {
+pub(crate) const fn byte_table(extra: &[u8], alphanumeric: bool) -> [bool; 256] {
     let mut table = [false; 256];
     let mut b = 0;
     while b < 128 {
@@ -297,11 +304,16 @@ pub fn canonical_path(
     if !path.starts_with('/') {
         return Err(invalid("it must start with '/'"));
     }
-    if path.bytes().any(|b| b < 0x20 || b == 0x7f) {
-        return Err(invalid("it holds a control character"));
-    }
-    if encoding == PercentEncodingMode::Single {
-        check_encoded_path(path).map_err(invalid)?;
+    if encoding == PercentEncodingMode::Single && path.bytes().fold(true, |ok, b| ok & is_path_byte(b)) {
+        // The common case, checked a block of bytes at a time: only the escapes are left to check.
+        check_escapes(path).map_err(invalid)?;
+    } else {
+        if path.bytes().any(|b| b < 0x20 || b == 0x7f) {
+            return Err(invalid("it holds a control character"));
+        }
+        if encoding == PercentEncodingMode::Single {
+            check_encoded_path(path).map_err(invalid)?;
+        }
     }
     let path = match normalization {
         UriPathNormalizationMode::Enabled => normalize_path(path),
@@ -312,6 +324,31 @@ pub fn canonical_path(
         PercentEncodingMode::Double if path.bytes().all(|b| is_unreserved(b) || b == b'/') => path,
         PercentEncodingMode::Double => Cow::Owned(percent_encode(path.as_bytes(), PATH_ENCODE).to_string()),
     })
+}
+
+/// Whether `b` is in [`PATH_CHAR`] or is `%`, as comparisons that vectorise (a table lookup does
+/// not): `!`, `$`..`;` (which holds `%`, the digits, `&'()*+,-./` and `:;`), `=`, `@`..`Z`, `_`,
+/// `a`..`z`, `~`.
+fn is_path_byte(b: u8) -> bool {
+    (b == b'!')
+        | (b.wrapping_sub(b'$') <= b';' - b'$')
+        | (b == b'=')
+        | (b.wrapping_sub(b'@') <= b'Z' - b'@')
+        | (b == b'_')
+        | (b.wrapping_sub(b'a') <= b'z' - b'a')
+        | (b == b'~')
+}
+
+/// Every `%` is followed by two hex digits.
+fn check_escapes(path: &str) -> Result<(), &'static str> {
+    let mut rest = path.as_bytes();
+    while let Some(at) = memchr::memchr(b'%', rest) {
+        match rest.get(at + 1..at + 3) {
+            Some(hex) if hex.iter().all(u8::is_ascii_hexdigit) => rest = &rest[at + 3..],
+            _ => return Err("a '%' is not followed by two hex digits"),
+        }
+    }
+    Ok(())
 }
 
 /// A path sent verbatim must be a valid RFC 3986 path: pchars, `/` and well-formed `%XX`.
@@ -382,7 +419,9 @@ fn query_pairs(query: &str) -> Result<Vec<Pair<'_>>, SigningError> {
     Ok(pairs)
 }
 
-fn encode_query_component(raw: &str) -> Cow<'_, str> {
+/// One side of a query parameter in canonical form: form-decoded, then URI-encoded (borrowed when
+/// that changes nothing).
+pub(crate) fn encode_query_component(raw: &str) -> Cow<'_, str> {
     if raw.bytes().all(is_unreserved) {
         return Cow::Borrowed(raw); // already canonical: nothing to decode or encode
     }
@@ -425,27 +464,51 @@ pub fn s3_canonical_path(path: &str) -> Result<String, SigningError> {
     if !path.starts_with('/') {
         return Err(invalid("it must start with '/'"));
     }
-    let bytes = path.as_bytes();
-    let mut i = 0;
-    while let Some(offset) = bytes[i..].iter().position(|&b| b == b'%') {
-        let at = i + offset;
-        let hex = bytes
-            .get(at + 1..at + 3)
-            .ok_or(invalid("a '%' is not followed by two hex digits"))?;
-        if !hex.iter().all(u8::is_ascii_hexdigit) {
-            return Err(invalid("a '%' is not followed by two hex digits"));
+    check_escapes(path).map_err(invalid)?;
+    let decoded: Cow<'_, [u8]> = if path.contains('%') {
+        let decoded: Vec<u8> = percent_decode_str(path).collect();
+        if std::str::from_utf8(&decoded).is_err() {
+            return Err(invalid("its percent-decoded bytes are not UTF-8"));
         }
-        i = at + 3;
-    }
-    let decoded: Cow<'_, [u8]> = percent_decode_str(path).into();
-    if std::str::from_utf8(&decoded).is_err() {
-        return Err(invalid("its percent-decoded bytes are not UTF-8"));
-    }
-    if decoded.iter().any(|&b| b < 0x20 || b == 0x7f) {
+        Cow::Owned(decoded)
+    } else {
+        Cow::Borrowed(path.as_bytes())
+    };
+    if decoded
+        .iter()
+        .fold(false, |control, &b| control | (b < 0x20) | (b == 0x7f))
+    {
         return Err(invalid("it holds a control character"));
     }
-    Ok(percent_encode(&decoded, PATH_ENCODE).to_string())
+    // Allocated once, at its final size; the bytes kept are copied in runs.
+    let keep = |b: u8| is_unreserved(b) || b == b'/';
+    let escaped = decoded.iter().filter(|&&b| !keep(b)).count();
+    let mut out = Vec::with_capacity(decoded.len() + 2 * escaped);
+    let mut run = 0;
+    for (at, &b) in decoded.iter().enumerate() {
+        if !keep(b) {
+            let [high, low] = HEX_UPPER[usize::from(b)];
+            out.extend_from_slice(&decoded[run..at]);
+            out.extend_from_slice(&[b'%', high, low]);
+            run = at + 1;
+        }
+    }
+    out.extend_from_slice(&decoded[run..]);
+    // Unreserved bytes, `/`, `%` and hex digits: ASCII.
+    Ok(String::from_utf8(out).unwrap_or_else(|_| unreachable!("an encoded path is ASCII")))
 }
+
+/// Each byte's two upper-case hex digits, as percent-encoding writes them.
+static HEX_UPPER: [[u8; 2]; 256] = {
+    let digits = b"0123456789ABCDEF";
+    let mut table = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = [digits[b >> 4], digits[b & 0xf]];
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
@@ -472,8 +535,21 @@ mod tests {
     }
 
     #[test]
+    fn the_fast_path_byte_class_is_the_path_table_plus_percent() {
+        for b in 0..=255u8 {
+            assert_eq!(
+                is_path_byte(b),
+                PATH_CHAR[usize::from(b)] || b == b'%',
+                "{b:#04x}"
+            );
+        }
+    }
+
+    #[test]
     fn single_encoding_rejects_unencoded_paths() {
-        for bad in ["/a b", "/ሴ", "/a%2", "/a%zz", "/a#b", "/a?b"] {
+        for bad in [
+            "/a b", "/ሴ", "/a%2", "/a%zz", "/a#b", "/a?b", "/a%", "/%4", "/%%41", "/a\x7f", "/a\nb",
+        ] {
             let r = canonical_path(
                 bad,
                 PercentEncodingMode::Single,
@@ -501,6 +577,27 @@ mod tests {
     fn header_values_are_trimmed_and_space_runs_collapsed() {
         assert_eq!(normalize_value("\t a   b  c \t"), "a b c");
         assert_eq!(normalize_value("a\t\tb"), "a\t\tb");
+    }
+
+    #[test]
+    fn s3_path_encodes_as_percent_encoding_does() {
+        let printable: String = (0x20u8..0x7f).map(char::from).filter(|&c| c != '%').collect();
+        let printable = format!("/{printable}");
+        for path in [
+            "/",
+            "/a b/c+d/%41%2f%7E/é€😀",
+            printable.as_str(),
+            "/%25%20%2B%C3%A9",
+            "/a//./../b",
+        ] {
+            let decoded: Vec<u8> = percent_decode_str(path).collect();
+            let expected = percent_encode(&decoded, PATH_ENCODE).to_string();
+            assert_eq!(s3_canonical_path(path).unwrap_or_default(), expected, "{path}");
+        }
+        assert_eq!(
+            s3_canonical_path("/%41%2f%7E/%e2%82%ac").unwrap(),
+            "/A/~/%E2%82%AC"
+        );
     }
 
     #[test]

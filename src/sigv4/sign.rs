@@ -47,10 +47,40 @@ impl SigningOutput<'_> {
 
 /// Whether `bytes` holds an ASCII control character other than tab. Written without an early exit
 /// so that it vectorises: session tokens are a kilobyte and checked on every signature.
+///
+/// A first pass screens with one signed comparison per byte: `(b + 1) as i8 < 0x21` holds for every
+/// control byte (and DEL), but also for tab, space's neighbours below it and every non-ASCII byte,
+/// so only input that has one of those pays for the exact test.
 pub(crate) fn has_control(bytes: &[u8]) -> bool {
-    bytes.iter().fold(false, |found, &b| {
-        found | ((b < 0x20 && b != b'\t') | (b == 0x7f))
-    })
+    let suspect = bytes
+        .iter()
+        .fold(false, |suspect, &b| suspect | ((b.wrapping_add(1) as i8) < 0x21));
+    suspect
+        && bytes.iter().fold(false, |found, &b| {
+            found | ((b < 0x20 && b != b'\t') | (b == 0x7f))
+        })
+}
+
+/// Each byte's two lower-case hex digits.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    let digits = b"0123456789abcdef";
+    let mut table = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = [digits[b >> 4], digits[b & 0xf]];
+        b += 1;
+    }
+    table
+};
+
+/// A SHA-256 output in lower-case hex: one table load per byte, about a quarter of the
+/// instructions of `hex::encode_to_slice`, which looks each nibble up on its own.
+pub(crate) fn hex_sha256(digest: [u8; 32]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(digest) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(byte)]);
+    }
+    out
 }
 
 fn check_scope(what: &'static str, value: &str) -> Result<(), SigningError> {
@@ -86,6 +116,7 @@ pub fn sign<'a>(
         ));
     }
     let date = AmzDate::new(params.time)?;
+    let (date_time, day) = (date.date_time(), date.date());
 
     let payload_hash: Cow<'static, str> = match request.body {
         SignableBody::Empty => Cow::Borrowed(EMPTY_PAYLOAD_SHA256),
@@ -108,9 +139,9 @@ pub fn sign<'a>(
     for part in [
         ALGORITHM,
         "\n",
-        date.date_time(),
+        date_time,
         "\n",
-        date.date(),
+        day,
         "/",
         params.region,
         "/",
@@ -125,7 +156,7 @@ pub fn sign<'a>(
     let canonical = {
         let scope = string_to_sign.get(scope_range.clone()).unwrap_or_default();
         let added = Added {
-            date_time: date.date_time(),
+            date_time,
             payload_hash: &payload_hash,
             credential: (credentials.access_key_id(), scope),
             signed_token,
@@ -133,22 +164,18 @@ pub fn sign<'a>(
         canonical_request(request, params, &added)?
     };
 
-    let mut hashed = [0u8; 64];
-    hex::encode_to_slice(Sha256::digest(canonical.text.as_bytes()), &mut hashed)
-        .unwrap_or_else(|_| unreachable!("64 hex digits for 32 bytes"));
+    let hashed = hex_sha256(Sha256::digest(canonical.text.as_bytes()).into());
     string_to_sign.push_str(std::str::from_utf8(&hashed).unwrap_or_default());
     let scope = string_to_sign.get(scope_range).unwrap_or_default();
 
     let mut mac = keys.keyed_mac(
         credentials.secret_access_key(),
-        date.date(),
+        day,
         params.region,
         params.service,
     );
     mac.update(string_to_sign.as_bytes());
-    let mut signature = [0u8; 64];
-    hex::encode_to_slice(mac.finalize().into_bytes(), &mut signature)
-        .unwrap_or_else(|_| unreachable!("64 hex digits for 32 bytes"));
+    let signature = hex_sha256(mac.finalize().into_bytes().into());
     let signature = std::str::from_utf8(&signature).unwrap_or_default().to_owned();
 
     let mut headers = Vec::new();
@@ -156,7 +183,7 @@ pub fn sign<'a>(
     match settings.signature_location {
         SignatureLocation::Headers => {
             headers.reserve_exact(4);
-            headers.push(("x-amz-date", Cow::Owned(date.date_time().to_owned())));
+            headers.push(("x-amz-date", Cow::Owned(date_time.to_owned())));
             if let Some(token) = token {
                 headers.push(("x-amz-security-token", Cow::Borrowed(token)));
             }
@@ -193,7 +220,7 @@ pub fn sign<'a>(
                 "X-Amz-Credential",
                 Cow::Owned(format!("{}/{scope}", credentials.access_key_id())),
             ));
-            query_params.push(("X-Amz-Date", Cow::Owned(date.date_time().to_owned())));
+            query_params.push(("X-Amz-Date", Cow::Owned(date_time.to_owned())));
             query_params.push(("X-Amz-Expires", Cow::Owned(expires_in.as_secs().to_string())));
             query_params.push((
                 "X-Amz-SignedHeaders",
@@ -212,4 +239,31 @@ pub fn sign<'a>(
         headers,
         query_params,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_found_and_nothing_else() {
+        for b in 0..=255u8 {
+            let control = (b < 0x20 && b != b'\t') || b == 0x7f;
+            for at in [0, 7, 16, 40] {
+                let mut bytes = vec![b'A'; 41];
+                bytes[at] = b;
+                assert_eq!(has_control(&bytes), control, "{b:#04x} at {at}");
+            }
+        }
+        assert!(!has_control(b""));
+        assert!(!has_control("tab\tand é and \u{80}".as_bytes()));
+    }
+
+    #[test]
+    fn hex_digits_are_the_hex_crates() {
+        for seed in 0..=255u8 {
+            let digest: [u8; 32] = std::array::from_fn(|i| seed.wrapping_mul(31).wrapping_add(i as u8 * 8));
+            assert_eq!(hex_sha256(digest).as_slice(), hex::encode(digest).as_bytes());
+        }
+    }
 }

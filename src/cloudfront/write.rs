@@ -1,0 +1,232 @@
+//! JSON output for the event types, written straight into one `String`.
+//!
+//! It writes exactly the bytes `serde_json::to_writer` writes for the same value (compact, keys in
+//! the same order, strings escaped the same way, raw values verbatim), which the tests check on
+//! random events; it exists because serde_json escapes strings one byte at a time, and the
+//! outcome's strings (a kilobyte of session token among them) almost never need an escape.
+
+use super::json::Raw;
+use super::{Str, Text};
+
+/// A value that writes itself as compact JSON, byte for byte as its `Serialize` impl through
+/// serde_json does.
+pub(crate) trait WriteJson {
+    /// Appends the JSON text of `self` to `out`.
+    fn write_json(&self, out: &mut String);
+}
+
+/// Whether serde_json escapes `b` inside a string: `"`, `\` and the C0 controls, nothing else
+/// (DEL and non-ASCII are written as they are).
+#[inline]
+fn needs_escape(b: u8) -> bool {
+    (b < 0x20) | (b == b'"') | (b == b'\\')
+}
+
+/// Appends `value` as a JSON string, escaped as serde_json escapes it: `\"`, `\\`, `\b`, `\t`,
+/// `\n`, `\f`, `\r`, and `\u00xx` (lower-case hex) for the other controls below U+0020.
+pub(crate) fn write_str(out: &mut String, value: &str) {
+    /// Bytes tested at once; the test of a block has no early exit, so it compiles to a few vector
+    /// instructions, and a clean block costs no branch per byte.
+    const BLOCK: usize = 16;
+    out.reserve(value.len() + 2);
+    out.push('"');
+    let bytes = value.as_bytes();
+    let mut written = 0; // bytes of `value` already in `out`
+    let mut escape_in = |block: &[u8], at: usize, out: &mut String| {
+        for (offset, &b) in block.iter().enumerate() {
+            if needs_escape(b) {
+                // An escaped byte is ASCII, so both ends are character boundaries.
+                out.push_str(value.get(written..at + offset).unwrap_or_default());
+                push_escape(out, b);
+                written = at + offset + 1;
+            }
+        }
+    };
+    let blocks = bytes.chunks_exact(BLOCK);
+    let tail = blocks.remainder();
+    for (i, block) in blocks.enumerate() {
+        if block.iter().fold(false, |dirty, &b| dirty | needs_escape(b)) {
+            escape_in(block, i * BLOCK, out);
+        }
+    }
+    // The tail, shorter than a block, tested as overlapping words of the string itself. (Copying
+    // it into a padded block was slower: the block's load waited on the copy's narrower stores.)
+    if any_needs_escape(tail, bytes) {
+        escape_in(tail, bytes.len() - tail.len(), out);
+    }
+    out.push_str(value.get(written..).unwrap_or_default());
+    out.push('"');
+}
+
+/// Whether `tail`, the last (fewer than 16) bytes of `all`, holds a byte that needs an escape.
+///
+/// With 16 bytes of `all` or more, the last 16 are tested at once (the ones before `tail` were
+/// clean). Else two overlapping words cover `tail` (the first and the last 8 bytes, or 4), each
+/// tested as serde_json's `skip_to_escape` tests eight bytes at once: Mycroft's test for a zero
+/// byte, applied to `b ^ '"'` and `b ^ '\'`, and `b - 0x20` for controls, which can flag a byte
+/// wrongly only above one that really matches, so a word is flagged exactly when it holds one.
+fn any_needs_escape(tail: &[u8], all: &[u8]) -> bool {
+    const ONES: u64 = u64::MAX / 255;
+    let flagged = |x: u64, ones: u64| {
+        let zero_byte = |y: u64| y.wrapping_sub(ones) & !y;
+        let control = x.wrapping_sub(ones * 0x20) & !x;
+        (control | zero_byte(x ^ (ones * u64::from(b'"'))) | zero_byte(x ^ (ones * u64::from(b'\\'))))
+            & (ones << 7)
+            != 0
+    };
+    let word = |bytes: &[u8]| bytes.iter().rev().fold(0u64, |x, &b| x << 8 | u64::from(b));
+    match tail.len() {
+        0 => false,
+        _ if all.len() >= 16 => {
+            let last = all.get(all.len() - 16..).unwrap_or_default();
+            last.iter().fold(false, |dirty, &b| dirty | needs_escape(b))
+        }
+        8.. => flagged(word(&tail[..8]), ONES) | flagged(word(&tail[tail.len() - 8..]), ONES),
+        4.. => {
+            let ones = ONES >> 32;
+            flagged(word(&tail[..4]), ones) | flagged(word(&tail[tail.len() - 4..]), ones)
+        }
+        _ => tail.iter().any(|&b| needs_escape(b)),
+    }
+}
+
+/// Starts an object entry whose key is a JSON string literal needing no escape, given with its
+/// quotes and colon (`"name":`): a comma first unless it is the object's first entry.
+pub(crate) fn write_literal_key(out: &mut String, first: &mut bool, quoted_key: &str) {
+    if !std::mem::take(first) {
+        out.push(',');
+    }
+    out.push_str(quoted_key);
+}
+
+/// Starts an object entry with any key: a comma first unless it is the first entry.
+pub(crate) fn write_key(out: &mut String, first: &mut bool, key: &str) {
+    if !std::mem::take(first) {
+        out.push(',');
+    }
+    write_str(out, key);
+    out.push(':');
+}
+
+fn push_escape(out: &mut String, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let short = match b {
+        b'"' => "\\\"",
+        b'\\' => "\\\\",
+        0x08 => "\\b",
+        b'\t' => "\\t",
+        b'\n' => "\\n",
+        0x0c => "\\f",
+        b'\r' => "\\r",
+        _ => {
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+            return;
+        }
+    };
+    out.push_str(short);
+}
+
+impl WriteJson for str {
+    fn write_json(&self, out: &mut String) {
+        write_str(out, self);
+    }
+}
+
+impl WriteJson for String {
+    fn write_json(&self, out: &mut String) {
+        write_str(out, self);
+    }
+}
+
+impl WriteJson for Str<'_> {
+    fn write_json(&self, out: &mut String) {
+        write_str(out, self);
+    }
+}
+
+impl WriteJson for Text<'_> {
+    fn write_json(&self, out: &mut String) {
+        write_str(out, self);
+    }
+}
+
+impl WriteJson for Raw<'_> {
+    fn write_json(&self, out: &mut String) {
+        out.push_str(self.0.get());
+    }
+}
+
+impl WriteJson for bool {
+    fn write_json(&self, out: &mut String) {
+        out.push_str(if *self { "true" } else { "false" });
+    }
+}
+
+impl<T: WriteJson> WriteJson for [T] {
+    fn write_json(&self, out: &mut String) {
+        out.push('[');
+        for (i, item) in self.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            item.write_json(out);
+        }
+        out.push(']');
+    }
+}
+
+impl<T: WriteJson> WriteJson for Vec<T> {
+    fn write_json(&self, out: &mut String) {
+        self.as_slice().write_json(out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_escape_is_found_at_every_place_in_short_and_long_strings() {
+        for len in 0..48 {
+            for at in 0..len {
+                for b in 0..=127u8 {
+                    let mut value = vec![b'a'; len];
+                    value[at] = b;
+                    // Bytes that could fool a word test, around the one tested.
+                    if at + 1 < len {
+                        value[at + 1] = 0x21;
+                    }
+                    if at > 0 {
+                        value[at - 1] = 0x7f;
+                    }
+                    let value = String::from_utf8(value).unwrap();
+                    let mut out = String::new();
+                    write_str(&mut out, &value);
+                    assert_eq!(out, serde_json::to_string(&value).unwrap(), "{value:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut all: String = (0u8..0x80).map(char::from).collect();
+        all.push_str("é€😀\u{2028}\u{7f}");
+        let long = format!("{}\"{}\\{}\u{1}", "a".repeat(40), "b".repeat(15), "c".repeat(16));
+        for value in [
+            "",
+            "plain",
+            "\"",
+            "\\",
+            "a\"b\\c\nd\re\tf\u{8}g\u{c}h\u{0}i\u{1f}",
+            all.as_str(),
+            long.as_str(),
+        ] {
+            let mut out = String::new();
+            write_str(&mut out, value);
+            assert_eq!(out, serde_json::to_string(value).unwrap(), "{value:?}");
+        }
+    }
+}
