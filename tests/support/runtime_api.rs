@@ -745,11 +745,8 @@ impl Connection {
                     ));
                 }
                 Ok(_) => {}
-                Err(e) if self.pending().is_empty() => {
-                    // A reset between requests (a killed runtime) ends the connection like a close.
-                    let _ = e;
-                    return Ok(None);
-                }
+                // A reset between requests (a killed runtime) ends the connection like a close.
+                Err(_) if self.pending().is_empty() => return Ok(None),
                 Err(e) => return Err(e.into()),
             }
         };
