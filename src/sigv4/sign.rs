@@ -1,6 +1,6 @@
 //! Step 2 and 4 of SigV4: the string to sign and the signature, and what to add to the request.
 
-use super::canonical::{Added, canonical_request, encode_component};
+use super::canonical::{Added, canonical_request, encode_component, hex_table};
 use super::key::SigningKeyCache;
 use super::{
     ALGORITHM, AmzDate, EMPTY_PAYLOAD_SHA256, PayloadChecksumKind, SessionTokenMode, SignableBody,
@@ -62,16 +62,7 @@ pub(crate) fn has_control(bytes: &[u8]) -> bool {
 }
 
 /// Each byte's two lower-case hex digits.
-static HEX_PAIRS: [[u8; 2]; 256] = {
-    let digits = b"0123456789abcdef";
-    let mut table = [[0u8; 2]; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = [digits[b >> 4], digits[b & 0xf]];
-        b += 1;
-    }
-    table
-};
+static HEX_PAIRS: [[u8; 2]; 256] = hex_table(b"0123456789abcdef");
 
 /// A SHA-256 output in lower-case hex: one table load per byte, about a quarter of the
 /// instructions of `hex::encode_to_slice`, which looks each nibble up on its own.
