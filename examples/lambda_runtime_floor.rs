@@ -1,6 +1,6 @@
 //! The cold-start floor of lambda_runtime: a function that returns its event, set up exactly as the
-//! `origin-request` bootstrap is (the same current-thread tokio runtime, lambda_runtime's default
-//! tracing subscriber, the same `pow`), without the handler's own work (configuration, credentials,
+//! `origin-request` bootstrap is (the same current-thread tokio runtime, the same log set-up of
+//! `edge_signer::logging`, the same `pow`), without the handler's own work (configuration, credentials,
 //! parsing, signing, logging).
 //!
 //! `benches/cold_start.rs` starts it beside `origin-request` and `floor_runtime`: what it spends
@@ -17,7 +17,7 @@ fn main() -> Result<(), Error> {
         .max_io_events_per_tick(32)
         .build()?
         .block_on(async {
-            lambda_runtime::tracing::init_default_subscriber();
+            edge_signer::logging::init();
             lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| async move {
                 Ok::<_, Error>(event.payload)
             }))

@@ -10,12 +10,15 @@
 //! - [`object_lambda`]: the Object Lambda function around it: fetch, transform, and answer with a
 //!   signed `WriteGetObjectResponse`.
 //! - [`local`]: the whole chain on 127.0.0.1 (`edge-signer local`).
+//! - [`logging`]: the bootstraps' log set-up (text or JSON, one level).
 
 pub mod cloudfront;
 pub mod config;
 pub mod credentials;
 #[cfg(feature = "local")]
 pub mod local;
+#[cfg(feature = "lambda")]
+pub mod logging;
 #[cfg(feature = "object-lambda")]
 pub mod object_lambda;
 pub mod origin;

@@ -586,6 +586,21 @@ fn logs_never_hold_the_secret_key_or_the_session_token() {
             let case = format!("{format} at {}", level.unwrap_or("the default level"));
             // The logs were captured at all (else the checks prove nothing).
             assert!(logs.contains(&id), "{case}: {logs}");
+            // Lambda's logging controls took effect: the format (one JSON object per line, or
+            // text), and the level (TRACE shows lambda_runtime's own trace lines).
+            let lines: Vec<&str> = finished.stdout.lines().filter(|l| !l.is_empty()).collect();
+            assert!(!lines.is_empty(), "{case}: nothing on stdout\n{logs}");
+            for line in &lines {
+                let parsed = serde_json::from_str::<Value>(line).map(|v| v.is_object());
+                assert_eq!(parsed.unwrap_or(false), format == "JSON", "{case}: {line}");
+            }
+            assert_eq!(
+                lines
+                    .iter()
+                    .any(|l| l.starts_with("TRACE") || l.contains(r#""level":"TRACE""#)),
+                level.is_some(),
+                "{case}: level\n{logs}"
+            );
             assert!(
                 !logs.contains("Signature="),
                 "{case}: a signature was logged\n{logs}"

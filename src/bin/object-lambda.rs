@@ -21,7 +21,7 @@ struct State {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    edge_signer::logging::init();
     let state = State {
         credentials: edge_signer::credentials::from_env(),
         settings: Settings::from_env(),

@@ -34,7 +34,7 @@ fn main() -> Result<(), Error> {
 const IO_EVENTS: usize = 32;
 
 async fn run() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    edge_signer::logging::init();
     let config = load_config()?;
     let credentials = edge_signer::credentials::from_env();
     if let Err(e) = &credentials {
