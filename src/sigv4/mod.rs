@@ -29,6 +29,7 @@
 pub mod canonical;
 mod error;
 pub mod key;
+mod lean;
 mod request;
 mod settings;
 mod sign;
@@ -37,6 +38,7 @@ mod time;
 pub use canonical::s3_canonical_path;
 pub use error::SigningError;
 pub use key::SigningKeyCache;
+pub use lean::{HeaderSignature, sign_headers};
 pub use request::{SignableBody, SignableRequest};
 pub use settings::{
     PayloadChecksumKind, PercentEncodingMode, SessionTokenMode, SignatureLocation, SigningSettings,
