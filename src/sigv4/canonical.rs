@@ -71,18 +71,24 @@ impl Credential<'_> {
     }
 }
 
-/// Most requests sign a handful of headers and query parameters: these many are kept inline,
-/// without allocating; more spill to the heap.
-const INLINE: usize = 8;
+/// Most requests sign a handful of headers (the handler: two, and the three signing adds) and
+/// query parameters: these many are kept inline, without allocating; more spill to the heap.
+/// Small, because the inline arrays are moved with the value.
+const INLINE_HEADERS: usize = 6;
+/// See [`INLINE_HEADERS`]; presigning adds six parameters, and spills.
+const INLINE_QUERY: usize = 4;
+
+type Headers<'a> = SmallVec<[Header<'a>; INLINE_HEADERS]>;
+type Query<'a> = SmallVec<[Pair<'a>; INLINE_QUERY]>;
 
 /// A request checked and put in canonical form, ready to be written (step 1 of SigV4).
 pub(crate) struct Canonical<'a> {
     method: &'a str,
     path: Cow<'a, str>,
     /// Encoded `(name, value)` pairs, sorted.
-    query: SmallVec<[Pair<'a>; INLINE]>,
+    query: Query<'a>,
     /// Lower-cased names and normalised values, sorted by name (repeated names in order).
-    headers: SmallVec<[Header<'a>; INLINE]>,
+    headers: Headers<'a>,
     payload_hash: &'a str,
 }
 
@@ -102,16 +108,24 @@ impl<'a> Canonical<'a> {
             settings.percent_encoding_mode,
             settings.uri_path_normalization_mode,
         )?;
-        let headers = canonical_headers(request, params, added)?;
-
-        let mut query = query_pairs(request.query)?;
+        // Filled in place: the inline arrays are not moved from function to function.
+        let mut canonical = Self {
+            method: request.method,
+            path,
+            query: Query::new(),
+            headers: Headers::new(),
+            payload_hash: added.payload_hash,
+        };
+        let (headers, query) = (&mut canonical.headers, &mut canonical.query);
+        canonical_headers(request, params, added, headers)?;
+        query_pairs(request.query, query)?;
         if let SignatureLocation::QueryParams { expires_in } = settings.signature_location {
             let seconds = expires_in.as_secs();
             if !(1..=604_800).contains(&seconds) {
                 return Err(SigningError::InvalidExpiry(seconds));
             }
             let mut signed_headers = String::new();
-            write_signed_headers(&headers, &mut signed_headers);
+            write_signed_headers(headers, &mut signed_headers);
             let mut scope = String::with_capacity(credential.scope_len());
             credential.write_scope(&mut scope);
             let mut add =
@@ -141,13 +155,7 @@ impl<'a> Canonical<'a> {
         if !query.is_sorted() {
             query.sort_unstable();
         }
-        Ok(Self {
-            method: request.method,
-            path,
-            query,
-            headers,
-            payload_hash: added.payload_hash,
-        })
+        Ok(canonical)
     }
 
     /// The length of the canonical request, to allocate it once.
@@ -234,12 +242,14 @@ struct Header<'a> {
     value: Cow<'a, str>,
 }
 
-/// The headers to sign, sorted by lower-cased name; repeated names stay in their original order.
+/// Fills `headers` with the headers to sign, sorted by lower-cased name; repeated names stay in
+/// their original order.
 fn canonical_headers<'a>(
     request: &SignableRequest<'a>,
     params: &SigningParams<'a>,
     added: &Added<'a>,
-) -> Result<SmallVec<[Header<'a>; INLINE]>, SigningError> {
+    headers: &mut Headers<'a>,
+) -> Result<(), SigningError> {
     let settings = params.settings;
     let header_mode = settings.signature_location == SignatureLocation::Headers;
     let token = params.credentials.session_token();
@@ -247,7 +257,7 @@ fn canonical_headers<'a>(
     let adds_checksum =
         header_mode && settings.payload_checksum_kind == super::PayloadChecksumKind::XAmzSha256;
 
-    let mut headers = SmallVec::with_capacity(request.headers.len() + 3);
+    headers.reserve(request.headers.len() + 3);
     let mut has_host = false;
     for &(name, value) in request.headers {
         check_token("header", name).map_err(|_| SigningError::InvalidHeaderName(name.to_owned()))?;
@@ -299,7 +309,7 @@ fn canonical_headers<'a>(
     if !headers.is_sorted_by(|a: &Header<'_>, b| a.name <= b.name) {
         headers.sort_by(|a, b| a.name.cmp(&b.name));
     }
-    Ok(headers)
+    Ok(())
 }
 
 /// A 256-entry membership table: one load per byte on the hot path instead of a search.
@@ -345,7 +355,8 @@ fn lowercase(name: &str) -> Cow<'_, str> {
 /// and collapses each inner run of spaces to one, as the specification's `Trimall`.
 fn normalize_value(value: &str) -> Cow<'_, str> {
     let value = value.trim_matches([' ', '\t']);
-    if !value.contains("  ") {
+    // Most values (hosts, ids, dates) hold no space at all: one fast scan says so.
+    if memchr::memchr(b' ', value.as_bytes()).is_none() || !value.contains("  ") {
         return Cow::Borrowed(value);
     }
     let mut out = String::with_capacity(value.len());
@@ -474,18 +485,18 @@ fn normalize_path(path: &str) -> Cow<'_, str> {
 
 type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
 
-/// Splits a raw query into encoded `(name, value)` pairs: on `&`, then on the first `=`; empty
-/// parts are skipped; each side is form-decoded (`+` is a space) and URI-encoded again.
-fn query_pairs(query: &str) -> Result<SmallVec<[Pair<'_>; INLINE]>, SigningError> {
+/// Splits a raw query into encoded `(name, value)` pairs, appended to `pairs`: on `&`, then on the
+/// first `=`; empty parts are skipped; each side is form-decoded (`+` is a space) and URI-encoded
+/// again.
+fn query_pairs<'q>(query: &'q str, pairs: &mut Query<'q>) -> Result<(), SigningError> {
     if query.bytes().any(|b| b < 0x20 || b == 0x7f) {
         return Err(SigningError::InvalidQuery("it holds a control character"));
     }
-    let mut pairs = SmallVec::new();
     for part in query.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = part.split_once('=').unwrap_or((part, ""));
         pairs.push((encode_query_component(name), encode_query_component(value)));
     }
-    Ok(pairs)
+    Ok(())
 }
 
 /// One side of a query parameter in canonical form: form-decoded, then URI-encoded (borrowed when
@@ -632,7 +643,8 @@ mod tests {
 
     #[test]
     fn query_plus_is_a_space_and_encoded_plus_is_a_plus() {
-        let pairs = query_pairs("a=b+c&d=%2B&e").unwrap();
+        let mut pairs = Query::new();
+        query_pairs("a=b+c&d=%2B&e", &mut pairs).unwrap();
         let flat: Vec<_> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
         assert_eq!(flat, ["a=b%20c", "d=%2B", "e="]);
     }
@@ -640,7 +652,8 @@ mod tests {
     #[test]
     fn query_keeps_invalid_utf8_bytes_instead_of_replacing_them() {
         // aws-sigv4 decodes lossily (U+FFFD); a server re-encoding the bytes gets %FF.
-        let pairs = query_pairs("k=%FF").unwrap();
+        let mut pairs = Query::new();
+        query_pairs("k=%FF", &mut pairs).unwrap();
         assert_eq!(pairs[0].1, "%FF");
     }
 

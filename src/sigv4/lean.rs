@@ -124,22 +124,25 @@ pub fn sign_headers<'a>(
         settings: &settings,
         ..*params
     };
-    let credential = checked.credential(params);
-    let canonical = Canonical::new(request, params, &checked.added(), &credential)?;
+    let (date_time, credential, added) = checked.parts(params);
+    let canonical = Canonical::new(request, params, &added, &credential)?;
 
-    let mut hasher = HashSink::new(Sha256::default());
-    canonical.write(&mut hasher);
-    let hashed = hex_sha256(hasher.finish().finalize_fixed().into());
+    let mut hash = Sha256::default();
+    let mut sink = HashSink::new(&mut hash);
+    canonical.write(&mut sink);
+    sink.flush();
+    let hashed = hex_sha256(hash.finalize_fixed().into());
 
-    let mac = keys.keyed_mac(
+    let mut mac = keys.keyed_mac(
         params.credentials.secret_access_key(),
         credential.day,
         params.region,
         params.service,
     );
-    let mut mac = HashSink::new(mac);
-    write_string_to_sign(&mut mac, checked.date.date_time(), &credential, hex_str(&hashed));
-    let signature = hex_sha256(mac.finish().finalize_fixed().into());
+    let mut sink = HashSink::new(&mut mac);
+    write_string_to_sign(&mut sink, date_time, &credential, hex_str(&hashed));
+    sink.flush();
+    let signature = hex_sha256(mac.finalize_fixed().into());
 
     let authorization = authorization(&credential, &canonical, hex_str(&signature));
     drop(canonical); // it borrows the payload hash, which the result takes
@@ -157,16 +160,17 @@ const BUFFER: usize = 256;
 
 /// Feeds text to a hash (SHA-256, or the keyed HMAC) as it is written. Small pieces are gathered
 /// in a buffer on the stack, since one `update` per piece costs more than copying it; a piece of
-/// half the buffer or more (the session token) goes to the hash without a copy.
-struct HashSink<D> {
-    digest: D,
+/// half the buffer or more (the session token) goes to the hash without a copy. Borrows the hash,
+/// so that neither it nor the buffer is moved.
+struct HashSink<'d, D> {
+    digest: &'d mut D,
     buffer: [u8; BUFFER],
     /// How much of `buffer` is filled; never more than `BUFFER`.
     len: usize,
 }
 
-impl<D: Update> HashSink<D> {
-    fn new(digest: D) -> Self {
+impl<'d, D: Update> HashSink<'d, D> {
+    fn new(digest: &'d mut D) -> Self {
         Self {
             digest,
             buffer: [0; BUFFER],
@@ -174,27 +178,16 @@ impl<D: Update> HashSink<D> {
         }
     }
 
+    /// Hashes what is gathered. Call it once everything is written.
     fn flush(&mut self) {
         self.digest
             .update(self.buffer.get(..self.len).unwrap_or_default());
         self.len = 0;
     }
 
-    /// The hash, fed with everything written.
-    fn finish(mut self) -> D {
-        self.flush();
-        self.digest
-    }
-}
-
-impl<D: Update> Sink for HashSink<D> {
-    fn put(&mut self, text: &str) {
-        let bytes = text.as_bytes();
-        if let Some(free) = self.buffer.get_mut(self.len..self.len + bytes.len()) {
-            free.copy_from_slice(bytes);
-            self.len += bytes.len();
-            return;
-        }
+    /// The slow path of [`Sink::put`]: the piece does not fit.
+    #[inline(never)]
+    fn put_slow(&mut self, bytes: &[u8]) {
         self.flush();
         match self
             .buffer
@@ -210,6 +203,20 @@ impl<D: Update> Sink for HashSink<D> {
     }
 }
 
+impl<D: Update> Sink for HashSink<'_, D> {
+    #[inline]
+    fn put(&mut self, text: &str) {
+        let bytes = text.as_bytes();
+        match self.buffer.get_mut(self.len..self.len + bytes.len()) {
+            Some(free) => {
+                free.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            None => self.put_slow(bytes),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,11 +226,13 @@ mod tests {
     fn the_hash_sink_hashes_what_a_string_would_hold() {
         let pieces: Vec<String> = (0..300).map(|i| "x".repeat(i * 7 % 301)).collect();
         let mut text = String::new();
-        let mut sink = HashSink::new(Sha256::default());
+        let mut hash = Sha256::default();
+        let mut sink = HashSink::new(&mut hash);
         for piece in &pieces {
             text.put(piece);
             sink.put(piece);
         }
-        assert_eq!(sink.finish().finalize_fixed(), Sha256::digest(text.as_bytes()));
+        sink.flush();
+        assert_eq!(hash.finalize_fixed(), Sha256::digest(text.as_bytes()));
     }
 }
