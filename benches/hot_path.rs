@@ -22,6 +22,8 @@ use event::{ACCESS_KEY_ID, CF_ID, HOST, SECRET_ACCESS_KEY, realistic_event, sess
 
 /// The path the handler signs for the event's uri.
 const PATH: &str = "/photos/2024/summer%20trip/IMG_0042.jpg";
+/// The headers the handler signs.
+static HEADERS: [(&str, &str); 2] = [("host", HOST), ("x-amz-cf-id", CF_ID)];
 
 fn credentials() -> Credentials {
     Credentials::new(
@@ -63,8 +65,7 @@ fn ours<'a>(
     settings: &'a SigningSettings,
     cache: &SigningKeyCache,
 ) -> sigv4::HeaderSignature<'a> {
-    let headers = [("host", HOST), ("x-amz-cf-id", CF_ID)];
-    sigv4::sign_headers(&request(&headers), &params(creds, settings), cache).expect("the bench request signs")
+    sigv4::sign_headers(&request(&HEADERS), &params(creds, settings), cache).expect("the bench request signs")
 }
 
 /// Our signer with every intermediate text, for the floor's inputs.
@@ -73,8 +74,7 @@ fn ours_full<'a>(
     settings: &'a SigningSettings,
     cache: &SigningKeyCache,
 ) -> sigv4::SigningOutput<'a> {
-    let headers = [("host", HOST), ("x-amz-cf-id", CF_ID)];
-    sigv4::sign(&request(&headers), &params(creds, settings), cache).expect("the bench request signs")
+    sigv4::sign(&request(&HEADERS), &params(creds, settings), cache).expect("the bench request signs")
 }
 
 fn theirs(identity: &aws_smithy_runtime_api::client::identity::Identity) -> String {
