@@ -1,6 +1,6 @@
 //! Step 2 and 4 of SigV4: the string to sign and the signature, and what to add to the request.
 
-use super::canonical::{Added, Canonical, Credential, Sink, encode_component, hex_table};
+use super::canonical::{Added, Canonical, Credential, Sink, encode_component};
 use super::key::SigningKeyCache;
 use super::{
     ALGORITHM, AmzDate, EMPTY_PAYLOAD_SHA256, PayloadChecksumKind, SessionTokenMode, SignableBody,
@@ -61,15 +61,18 @@ pub(crate) fn has_control(bytes: &[u8]) -> bool {
         })
 }
 
-/// Each byte's two lower-case hex digits.
-static HEX_PAIRS: [[u8; 2]; 256] = hex_table(b"0123456789abcdef");
-
-/// A SHA-256 output in lower-case hex: one table load per byte, about a quarter of the
-/// instructions of `hex::encode_to_slice`, which looks each nibble up on its own.
+/// A SHA-256 output in lower-case hex, as arithmetic on all 32 bytes at once, which vectorises:
+/// about half the instructions of one table load per byte (callgrind, hot_loop), and far fewer
+/// than `hex::encode_to_slice`. Each byte becomes a little-endian `u16` whose low byte is the high
+/// digit.
 pub(crate) fn hex_sha256(digest: [u8; 32]) -> [u8; 64] {
+    // '0' + n, and 39 more ('a' - '0' - 10) for n above 9.
+    let digit = |n: u8| n + b'0' + u8::from(n > 9) * 39;
+    let pairs: [u16; 32] =
+        std::array::from_fn(|i| u16::from_le_bytes([digit(digest[i] >> 4), digit(digest[i] & 0xf)]));
     let mut out = [0u8; 64];
-    for (pair, byte) in out.chunks_exact_mut(2).zip(digest) {
-        pair.copy_from_slice(&HEX_PAIRS[usize::from(byte)]);
+    for (slot, pair) in out.chunks_exact_mut(2).zip(pairs) {
+        slot.copy_from_slice(&pair.to_le_bytes());
     }
     out
 }
