@@ -277,7 +277,7 @@ pub fn handle<'a>(event: Event<'a>, context: &Context<'_>) -> Result<Outcome<'a>
         time: context.now,
         settings: &settings,
     };
-    let output = sigv4::sign(&signable, &params, context.keys)?;
+    let signature = sigv4::sign_headers(&signable, &params, context.keys)?;
 
     request
         .headers
@@ -285,12 +285,19 @@ pub fn handle<'a>(event: Event<'a>, context: &Context<'_>) -> Result<Outcome<'a>
     request
         .headers
         .set("host", HeaderField::new(text("Host"), domain.clone()));
-    for (name, value) in output.headers {
-        request.headers.set(
-            name,
-            HeaderField::new(text(display_name(name)), text(value.into_owned())),
-        );
+    for (name, value) in signature.headers() {
+        if name != "authorization" {
+            request.headers.set(
+                name,
+                HeaderField::new(text(display_name(name)), text(value.to_owned())),
+            );
+        }
     }
+    // Last, as `headers()` lists it; moved, not copied.
+    request.headers.set(
+        "authorization",
+        HeaderField::new(text("Authorization"), text(signature.into_authorization())),
+    );
     request.uri = text(uri);
     request.querystring = text(query);
     Ok(Outcome::Forward(Box::new(request)))

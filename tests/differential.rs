@@ -572,7 +572,11 @@ struct Ours {
     string_to_sign: String,
 }
 
-fn sign_ours(case: &Case, cache: &SigningKeyCache) -> Result<Ours, ours::SigningError> {
+/// Calls `f` with the case as our signer takes it.
+fn with_our_request<R>(
+    case: &Case,
+    f: impl FnOnce(&ours::SignableRequest<'_>, &ours::SigningParams<'_>) -> R,
+) -> R {
     let credentials = Credentials::new(
         &case.access_key,
         &case.secret,
@@ -605,7 +609,49 @@ fn sign_ours(case: &Case, cache: &SigningKeyCache) -> Result<Ours, ours::Signing
             Body::Precomputed(h) => ours::SignableBody::Precomputed(h),
         },
     };
-    let out = ours::sign(&request, &params, cache)?;
+    f(&request, &params)
+}
+
+/// What `sign()` and `sign_headers` add in header mode, in order, with the signature; or the error.
+type HeaderResult = Result<(String, Vec<(String, String)>), ours::SigningError>;
+
+/// Both entry points on one case (header mode): `sign()`'s headers and `sign_headers`'.
+fn sign_both_ways(case: &Case, cache: &SigningKeyCache) -> (HeaderResult, HeaderResult) {
+    with_our_request(case, |request, params| {
+        let owned = |pairs: &mut dyn Iterator<Item = (&str, &str)>| -> Vec<(String, String)> {
+            pairs.map(|(n, v)| (n.to_owned(), v.to_owned())).collect()
+        };
+        let full = ours::sign(request, params, cache).map(|out| {
+            let mut pairs = out.headers.iter().map(|(n, v)| (*n, v.as_ref()));
+            (out.signature.clone(), owned(&mut pairs))
+        });
+        let lean = ours::sign_headers(request, params, cache)
+            .map(|out| (out.signature().to_owned(), owned(&mut out.headers())));
+        (full, lean)
+    })
+}
+
+/// The lean entry point adds exactly what `sign()` adds, or fails with the same error. With the
+/// comparison of `sign()` against aws-sigv4, this compares `sign_headers` with aws-sigv4 too.
+fn check_lean(case: &Case) -> Result<(), TestCaseError> {
+    if case.settings.expires_in.is_some() {
+        return Ok(()); // `sign_headers` always signs in headers
+    }
+    let (full, lean) = sign_both_ways(case, &CACHE);
+    prop_assert_eq!(full, lean, "sign_headers differs from sign()");
+    Ok(())
+}
+
+fn sign_ours(case: &Case, cache: &SigningKeyCache) -> Result<Ours, ours::SigningError> {
+    with_our_request(case, |request, params| sign_ours_with(request, params, cache))
+}
+
+fn sign_ours_with(
+    request: &ours::SignableRequest<'_>,
+    params: &ours::SigningParams<'_>,
+    cache: &SigningKeyCache,
+) -> Result<Ours, ours::SigningError> {
+    let out = ours::sign(request, params, cache)?;
     let pairs = |v: &[(&'static str, std::borrow::Cow<'_, str>)]| {
         let mut v: Vec<(String, String)> = v.iter().map(|(n, v)| ((*n).to_owned(), v.to_string())).collect();
         v.sort();
@@ -784,6 +830,7 @@ impl Stats {
 
 fn check(case: &Case, stats: &Stats) -> Result<(), TestCaseError> {
     stats.record(case);
+    check_lean(case)?;
     let ours = sign_ours(case, &CACHE);
     let theirs = match sign_theirs(case) {
         Ok(theirs) => theirs,
@@ -923,6 +970,55 @@ fn our_canonical_request(case: &Case) -> String {
     sign_ours(case, &SigningKeyCache::new())
         .expect("ours signs")
         .canonical_request
+}
+
+/// Input that cannot be signed fails the same way through both entry points: control characters
+/// in the token or a header value, bad names, paths, scopes, methods, hashes and times.
+#[test]
+fn lean_entry_point_fails_as_sign_does() {
+    let base = || {
+        let mut case = fixed_case(S3_HEADERS);
+        case.token = Some("t".repeat(1_000));
+        case
+    };
+    let mut cases: Vec<(&str, Case)> = Vec::new();
+    for bad in ["a\nb", "a\rb", "\0", "a\x7fb", "\x1b"] {
+        let mut case = base();
+        case.token = Some(format!("{}{bad}", "t".repeat(999)));
+        cases.push(("token", case));
+        let mut case = base();
+        case.headers.push(("x-custom".to_owned(), format!("v{bad}v")));
+        cases.push(("header value", case));
+    }
+    let mut change = |what, edit: fn(&mut Case)| {
+        let mut case = base();
+        edit(&mut case);
+        cases.push((what, case));
+    };
+    change("header name", |c| c.headers.push(("bad name".into(), "v".into())));
+    change("empty header name", |c| {
+        c.headers.push((String::new(), "v".into()))
+    });
+    change("no host", |c| c.headers.clear());
+    change("path", |c| c.path = "bucket/key".into());
+    change("unencoded path", |c| c.path = "/a b".into());
+    change("path escape", |c| c.path = "/a%zz".into());
+    change("query", |c| c.query = "a=\n".into());
+    change("method", |c| c.method = "GE T".into());
+    change("region", |c| c.region = "us/east".into());
+    change("service", |c| c.service = String::new());
+    change("access key", |c| c.access_key = "AKID EXAMPLE".into());
+    change("payload hash", |c| c.body = Body::Precomputed("a b".into()));
+    change("time", |c| c.time = UNIX_EPOCH - Duration::from_secs(1));
+    for (what, case) in &cases {
+        let (full, lean) = sign_both_ways(case, &SigningKeyCache::new());
+        assert!(full.is_err(), "{what}: sign() accepts it");
+        assert_eq!(full, lean, "{what}");
+    }
+    // And what signs, signs the same.
+    let (full, lean) = sign_both_ways(&base(), &SigningKeyCache::new());
+    assert!(full.is_ok());
+    assert_eq!(full, lean);
 }
 
 /// One `SigningKeyCache` across a UTC day boundary: the second signature must use the new day's

@@ -3,7 +3,9 @@
 use super::Error;
 use super::reply::Reply;
 use super::settings::Settings;
-use crate::sigv4::{SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings, sign};
+use crate::sigv4::{
+    SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings, sign_headers,
+};
 use aws_credential_types::Credentials;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request};
@@ -82,11 +84,11 @@ pub fn write_get_object_response(
         headers: &signable,
         body: SignableBody::UnsignedPayload,
     };
-    let signed = sign(&request, &params, keys)?;
+    let signed = sign_headers(&request, &params, keys)?;
 
     let uri = format!("{}://{host}{PATH}", settings.write_scheme().as_str());
     let mut builder = Request::builder().method(Method::POST).uri(uri);
-    let added = signed.headers.iter().map(|(n, v)| (*n, v.as_ref()));
+    let added = signed.headers().map(|(name, value)| (name as &str, value));
     for (name, value) in signable.iter().copied().chain(added) {
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| Error::invalid("header name", e))?;
         let value = HeaderValue::from_str(value).map_err(|e| Error::invalid("header value", e))?;

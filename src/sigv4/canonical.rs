@@ -14,6 +14,7 @@ use super::{
     SigningParams, UriPathNormalizationMode,
 };
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_decode_str, percent_encode};
+use smallvec::SmallVec;
 use std::borrow::Cow;
 
 /// Everything except RFC 3986 unreserved characters (`A-Za-z0-9-_.~`) is percent-encoded.
@@ -25,19 +26,17 @@ pub const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
 /// As [`URI_ENCODE`], but `/` is kept: the set for paths.
 pub const PATH_ENCODE: &AsciiSet = &URI_ENCODE.remove(b'/');
 
-/// The canonical request and the signed-headers list it names.
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub struct CanonicalRequest {
-    /// The canonical request text, which is hashed into the string to sign.
-    pub text: String,
-    /// Where the `;`-joined signed header names stand in `text`.
-    signed_headers: std::ops::Range<usize>,
+/// Where canonical text goes: a `String` (to keep it, as [`sign`](super::sign()) does) or a
+/// hashing sink (to hash it without keeping it, as [`sign_headers`](super::sign_headers) does).
+/// One writer serves both, so the text hashed is always the text shown.
+pub(crate) trait Sink {
+    /// Appends `text`.
+    fn put(&mut self, text: &str);
 }
 
-impl CanonicalRequest {
-    /// The `;`-joined signed header names, such as `host;x-amz-date`.
-    pub fn signed_headers(&self) -> &str {
-        self.text.get(self.signed_headers.clone()).unwrap_or_default()
+impl Sink for String {
+    fn put(&mut self, text: &str) {
+        self.push_str(text);
     }
 }
 
@@ -45,118 +44,196 @@ impl CanonicalRequest {
 pub(crate) struct Added<'a> {
     pub date_time: &'a str,
     pub payload_hash: &'a str,
-    /// The access key id and the credential scope (`DATE/REGION/SERVICE/aws4_request`).
-    pub credential: (&'a str, &'a str),
     /// The session token, when it is signed.
     pub signed_token: Option<&'a str>,
 }
 
-/// Builds the canonical request of `request` under `params`, with the values signing adds.
-pub(crate) fn canonical_request(
-    request: &SignableRequest<'_>,
-    params: &SigningParams<'_>,
-    added: &Added<'_>,
-) -> Result<CanonicalRequest, SigningError> {
-    let settings = params.settings;
-    check_token("method", request.method)
-        .map_err(|_| SigningError::InvalidMethod(request.method.to_owned()))?;
-    let path = canonical_path(
-        request.path,
-        settings.percent_encoding_mode,
-        settings.uri_path_normalization_mode,
-    )?;
-    let headers = canonical_headers(request, params, added)?;
+/// The access key id and the parts of the credential scope (`DATE/REGION/SERVICE/aws4_request`).
+#[derive(Clone, Copy)]
+pub(crate) struct Credential<'a> {
+    pub access_key: &'a str,
+    pub day: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
+}
 
-    let mut query = query_pairs(request.query)?;
-    if let SignatureLocation::QueryParams { expires_in } = settings.signature_location {
-        let seconds = expires_in.as_secs();
-        if !(1..=604_800).contains(&seconds) {
-            return Err(SigningError::InvalidExpiry(seconds));
+impl Credential<'_> {
+    /// Writes the credential scope, `DATE/REGION/SERVICE/aws4_request`.
+    pub fn write_scope(&self, out: &mut impl Sink) {
+        for part in [self.day, "/", self.region, "/", self.service, "/aws4_request"] {
+            out.put(part);
         }
-        let mut signed_headers = String::new();
-        write_signed_headers(&headers, &mut signed_headers);
-        let (access_key, scope) = added.credential;
-        let mut add =
-            |name: &'static str, value: String| query.push((Cow::Borrowed(name), Cow::Owned(value)));
-        add("X-Amz-Algorithm", ALGORITHM.to_owned());
-        add(
-            "X-Amz-Credential",
-            format!(
-                "{}%2F{}",
-                encode_component(access_key.as_bytes()),
-                encode_component(scope.as_bytes())
-            ),
-        );
-        add("X-Amz-Date", added.date_time.to_owned());
-        add("X-Amz-Expires", seconds.to_string());
-        add(
-            "X-Amz-SignedHeaders",
-            encode_component(signed_headers.as_bytes()).into_owned(),
-        );
-        if let Some(token) = added.signed_token {
+    }
+
+    /// The length of the credential scope.
+    pub fn scope_len(&self) -> usize {
+        self.day.len() + self.region.len() + self.service.len() + 15
+    }
+}
+
+/// Most requests sign a handful of headers (the handler: two, and the three signing adds) and
+/// query parameters: these many are kept inline, without allocating; more spill to the heap.
+/// Small, because the inline arrays are moved with the value.
+const INLINE_HEADERS: usize = 6;
+/// See [`INLINE_HEADERS`]; presigning adds six parameters, and spills.
+const INLINE_QUERY: usize = 4;
+
+type Headers<'a> = SmallVec<[Header<'a>; INLINE_HEADERS]>;
+type Query<'a> = SmallVec<[Pair<'a>; INLINE_QUERY]>;
+
+/// A request checked and put in canonical form, ready to be written (step 1 of SigV4).
+pub(crate) struct Canonical<'a> {
+    method: &'a str,
+    path: Cow<'a, str>,
+    /// Encoded `(name, value)` pairs, sorted.
+    query: Query<'a>,
+    /// Lower-cased names and normalised values, sorted by name (repeated names in order).
+    headers: Headers<'a>,
+    payload_hash: &'a str,
+}
+
+impl<'a> Canonical<'a> {
+    /// Checks and canonicalises `request` under `params`, with the values signing adds.
+    pub fn new(
+        request: &SignableRequest<'a>,
+        params: &SigningParams<'a>,
+        added: &Added<'a>,
+        credential: &Credential<'_>,
+    ) -> Result<Self, SigningError> {
+        let settings = params.settings;
+        check_token("method", request.method)
+            .map_err(|_| SigningError::InvalidMethod(request.method.to_owned()))?;
+        let path = canonical_path(
+            request.path,
+            settings.percent_encoding_mode,
+            settings.uri_path_normalization_mode,
+        )?;
+        // Filled in place: the inline arrays are not moved from function to function.
+        let mut canonical = Self {
+            method: request.method,
+            path,
+            query: Query::new(),
+            headers: Headers::new(),
+            payload_hash: added.payload_hash,
+        };
+        let (headers, query) = (&mut canonical.headers, &mut canonical.query);
+        canonical_headers(request, params, added, headers)?;
+        query_pairs(request.query, query)?;
+        if let SignatureLocation::QueryParams { expires_in } = settings.signature_location {
+            let seconds = expires_in.as_secs();
+            if !(1..=604_800).contains(&seconds) {
+                return Err(SigningError::InvalidExpiry(seconds));
+            }
+            let mut signed_headers = String::new();
+            write_signed_headers(headers, &mut signed_headers);
+            let mut scope = String::with_capacity(credential.scope_len());
+            credential.write_scope(&mut scope);
+            let mut add =
+                |name: &'static str, value: String| query.push((Cow::Borrowed(name), Cow::Owned(value)));
+            add("X-Amz-Algorithm", ALGORITHM.to_owned());
             add(
-                "X-Amz-Security-Token",
-                encode_component(token.as_bytes()).into_owned(),
+                "X-Amz-Credential",
+                format!(
+                    "{}%2F{}",
+                    encode_component(credential.access_key.as_bytes()),
+                    encode_component(scope.as_bytes())
+                ),
             );
+            add("X-Amz-Date", added.date_time.to_owned());
+            add("X-Amz-Expires", seconds.to_string());
+            add(
+                "X-Amz-SignedHeaders",
+                encode_component(signed_headers.as_bytes()).into_owned(),
+            );
+            if let Some(token) = added.signed_token {
+                add(
+                    "X-Amz-Security-Token",
+                    encode_component(token.as_bytes()).into_owned(),
+                );
+            }
         }
-    }
-    if !query.is_sorted() {
-        query.sort_unstable();
+        if !query.is_sorted() {
+            query.sort_unstable();
+        }
+        Ok(canonical)
     }
 
-    let capacity = request.method.len()
-        + path.len()
-        + query.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>()
-        + headers
-            .iter()
-            .map(|h| 2 * h.name.len() + h.value.len() + 3)
-            .sum::<usize>()
-        + added.payload_hash.len()
-        + 8;
-    let mut text = String::with_capacity(capacity);
-    text.push_str(request.method);
-    text.push('\n');
-    text.push_str(&path);
-    text.push('\n');
-    for (i, (name, value)) in query.iter().enumerate() {
-        if i > 0 {
-            text.push('&');
-        }
-        text.push_str(name);
-        text.push('=');
-        text.push_str(value);
+    /// The length of the canonical request, to allocate it once.
+    pub fn len(&self) -> usize {
+        self.method.len()
+            + self.path.len()
+            + self
+                .query
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 2)
+                .sum::<usize>()
+            + self
+                .headers
+                .iter()
+                .map(|h| 2 * h.name.len() + h.value.len() + 3)
+                .sum::<usize>()
+            + self.payload_hash.len()
+            + 8
     }
-    text.push('\n');
-    for (i, header) in headers.iter().enumerate() {
-        if i > 0 && headers[i - 1].name == header.name {
-            text.pop(); // the newline: a repeated header continues the line
-            text.push(',');
-        } else {
-            text.push_str(&header.name);
-            text.push(':');
-        }
-        text.push_str(&header.value);
-        text.push('\n');
+
+    /// At least the length of the signed-headers list.
+    pub fn signed_headers_len(&self) -> usize {
+        self.headers.iter().map(|h| h.name.len() + 1).sum()
     }
-    text.push('\n');
-    let start = text.len();
-    write_signed_headers(&headers, &mut text);
-    let signed_headers = start..text.len();
-    text.push('\n');
-    text.push_str(added.payload_hash);
-    Ok(CanonicalRequest { text, signed_headers })
+
+    /// Writes the canonical request:
+    /// `METHOD\nURI\nQUERY\nHEADERS\n\nSIGNED-HEADERS\nPAYLOAD-HASH`.
+    pub fn write(&self, out: &mut impl Sink) {
+        out.put(self.method);
+        out.put("\n");
+        out.put(&self.path);
+        out.put("\n");
+        for (i, (name, value)) in self.query.iter().enumerate() {
+            if i > 0 {
+                out.put("&");
+            }
+            out.put(name);
+            out.put("=");
+            out.put(value);
+        }
+        out.put("\n");
+        let mut previous: Option<&str> = None;
+        for header in &self.headers {
+            if previous == Some(&*header.name) {
+                out.put(","); // a repeated header continues the line
+            } else {
+                if previous.is_some() {
+                    out.put("\n");
+                }
+                out.put(&header.name);
+                out.put(":");
+            }
+            out.put(&header.value);
+            previous = Some(&header.name);
+        }
+        // `host` is always signed, so there is a line to end.
+        out.put("\n\n");
+        self.write_signed_headers(out);
+        out.put("\n");
+        out.put(self.payload_hash);
+    }
+
+    /// Writes the sorted, de-duplicated header names joined with `;`.
+    pub fn write_signed_headers(&self, out: &mut impl Sink) {
+        write_signed_headers(&self.headers, out);
+    }
 }
 
 /// Appends the sorted, de-duplicated header names joined with `;`.
-fn write_signed_headers(headers: &[Header<'_>], out: &mut String) {
+fn write_signed_headers(headers: &[Header<'_>], out: &mut impl Sink) {
     for (i, header) in headers.iter().enumerate() {
         if i > 0 && headers[i - 1].name == header.name {
             continue;
         }
         if i > 0 {
-            out.push(';');
+            out.put(";");
         }
-        out.push_str(&header.name);
+        out.put(&header.name);
     }
 }
 
@@ -165,12 +242,14 @@ struct Header<'a> {
     value: Cow<'a, str>,
 }
 
-/// The headers to sign, sorted by lower-cased name; repeated names stay in their original order.
+/// Fills `headers` with the headers to sign, sorted by lower-cased name; repeated names stay in
+/// their original order.
 fn canonical_headers<'a>(
     request: &SignableRequest<'a>,
     params: &SigningParams<'a>,
     added: &Added<'a>,
-) -> Result<Vec<Header<'a>>, SigningError> {
+    headers: &mut Headers<'a>,
+) -> Result<(), SigningError> {
     let settings = params.settings;
     let header_mode = settings.signature_location == SignatureLocation::Headers;
     let token = params.credentials.session_token();
@@ -178,7 +257,7 @@ fn canonical_headers<'a>(
     let adds_checksum =
         header_mode && settings.payload_checksum_kind == super::PayloadChecksumKind::XAmzSha256;
 
-    let mut headers = Vec::with_capacity(request.headers.len() + 3);
+    headers.reserve(request.headers.len() + 3);
     let mut has_host = false;
     for &(name, value) in request.headers {
         check_token("header", name).map_err(|_| SigningError::InvalidHeaderName(name.to_owned()))?;
@@ -227,10 +306,10 @@ fn canonical_headers<'a>(
         });
     }
     // Stable: repeated names keep their order. Already sorted is the common case.
-    if !headers.is_sorted_by(|a, b| a.name <= b.name) {
+    if !headers.is_sorted_by(|a: &Header<'_>, b| a.name <= b.name) {
         headers.sort_by(|a, b| a.name.cmp(&b.name));
     }
-    Ok(headers)
+    Ok(())
 }
 
 /// A 256-entry membership table: one load per byte on the hot path instead of a search.
@@ -276,7 +355,8 @@ fn lowercase(name: &str) -> Cow<'_, str> {
 /// and collapses each inner run of spaces to one, as the specification's `Trimall`.
 fn normalize_value(value: &str) -> Cow<'_, str> {
     let value = value.trim_matches([' ', '\t']);
-    if !value.contains("  ") {
+    // Most values (hosts, ids, dates) hold no space at all: one fast scan says so.
+    if memchr::memchr(b' ', value.as_bytes()).is_none() || !value.contains("  ") {
         return Cow::Borrowed(value);
     }
     let mut out = String::with_capacity(value.len());
@@ -405,18 +485,18 @@ fn normalize_path(path: &str) -> Cow<'_, str> {
 
 type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
 
-/// Splits a raw query into encoded `(name, value)` pairs: on `&`, then on the first `=`; empty
-/// parts are skipped; each side is form-decoded (`+` is a space) and URI-encoded again.
-fn query_pairs(query: &str) -> Result<Vec<Pair<'_>>, SigningError> {
+/// Splits a raw query into encoded `(name, value)` pairs, appended to `pairs`: on `&`, then on the
+/// first `=`; empty parts are skipped; each side is form-decoded (`+` is a space) and URI-encoded
+/// again.
+fn query_pairs<'q>(query: &'q str, pairs: &mut Query<'q>) -> Result<(), SigningError> {
     if query.bytes().any(|b| b < 0x20 || b == 0x7f) {
         return Err(SigningError::InvalidQuery("it holds a control character"));
     }
-    let mut pairs = Vec::with_capacity(query.split('&').count() + 6);
     for part in query.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = part.split_once('=').unwrap_or((part, ""));
         pairs.push((encode_query_component(name), encode_query_component(value)));
     }
-    Ok(pairs)
+    Ok(())
 }
 
 /// One side of a query parameter in canonical form: form-decoded, then URI-encoded (borrowed when
@@ -563,7 +643,8 @@ mod tests {
 
     #[test]
     fn query_plus_is_a_space_and_encoded_plus_is_a_plus() {
-        let pairs = query_pairs("a=b+c&d=%2B&e").unwrap();
+        let mut pairs = Query::new();
+        query_pairs("a=b+c&d=%2B&e", &mut pairs).unwrap();
         let flat: Vec<_> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
         assert_eq!(flat, ["a=b%20c", "d=%2B", "e="]);
     }
@@ -571,7 +652,8 @@ mod tests {
     #[test]
     fn query_keeps_invalid_utf8_bytes_instead_of_replacing_them() {
         // aws-sigv4 decodes lossily (U+FFFD); a server re-encoding the bytes gets %FF.
-        let pairs = query_pairs("k=%FF").unwrap();
+        let mut pairs = Query::new();
+        query_pairs("k=%FF", &mut pairs).unwrap();
         assert_eq!(pairs[0].1, "%FF");
     }
 

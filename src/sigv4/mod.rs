@@ -2,8 +2,10 @@
 //!
 //! The steps are kept apart as in the specification: [`canonical`] builds the canonical request,
 //! [`key`] derives (and caches) the signing key, and [`sign()`] hashes, writes the string to sign,
-//! computes the HMAC and says what to add to the request. Nothing here reads the clock or the
-//! environment: credentials and time come in as arguments.
+//! computes the HMAC and says what to add to the request, keeping every intermediate text.
+//! [`sign_headers`] is the hot path's entry point: the same checks and the same canonical request
+//! (one writer serves both), hashed as it is written, and only the four header values returned.
+//! Nothing here reads the clock or the environment: credentials and time come in as arguments.
 //!
 //! ```
 //! use std::time::{Duration, UNIX_EPOCH};
@@ -29,6 +31,7 @@
 pub mod canonical;
 mod error;
 pub mod key;
+mod lean;
 mod request;
 mod settings;
 mod sign;
@@ -37,6 +40,7 @@ mod time;
 pub use canonical::s3_canonical_path;
 pub use error::SigningError;
 pub use key::SigningKeyCache;
+pub use lean::{HeaderSignature, sign_headers};
 pub use request::{SignableBody, SignableRequest};
 pub use settings::{
     PayloadChecksumKind, PercentEncodingMode, SessionTokenMode, SignatureLocation, SigningSettings,
