@@ -33,10 +33,7 @@ pub fn level(aws_lambda_log_level: Option<&str>, rust_log: Option<&str>) -> Leve
 /// Does nothing when one is installed already.
 pub fn init() {
     let var = |name| std::env::var(name).ok();
-    let level = level(
-        var("AWS_LAMBDA_LOG_LEVEL").as_deref(),
-        var("RUST_LOG").as_deref(),
-    );
+    let level = level(var("AWS_LAMBDA_LOG_LEVEL").as_deref(), var("RUST_LOG").as_deref());
     let json = var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
         .with_target(false)
