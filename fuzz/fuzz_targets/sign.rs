@@ -1,4 +1,5 @@
-//! Raw signer input -> `edge_signer::sigv4::sign`, under the generic (`default`) and the S3
+//! Raw signer input -> `edge_signer::sigv4::sign` (and, in header mode, `sign_headers`, which must
+//! agree with it), under the generic (`default`) and the S3
 //! settings, each in header mode and presigned: it must never panic, and whatever it signs must
 //! be self-consistent (see fuzz/README.md).
 
@@ -100,9 +101,23 @@ fuzz_target!(|input: Input<'_>| {
                 time,
                 settings: &settings,
             };
-            match sigv4::sign(&request, &params, &KEYS) {
-                Ok(output) => check(&request, &params, &output),
+            let full = sigv4::sign(&request, &params, &KEYS);
+            match &full {
+                Ok(output) => check(&request, &params, output),
                 Err(error) => assert!(!error.to_string().is_empty()),
+            }
+            // The lean entry point the handler uses: in header mode, the same headers or the same
+            // error as `sign()`.
+            if settings.signature_location == SignatureLocation::Headers {
+                match (&full, sigv4::sign_headers(&request, &params, &KEYS)) {
+                    (Ok(output), Ok(lean)) => assert!(
+                        lean.headers()
+                            .eq(output.headers.iter().map(|(n, v)| (*n, v.as_ref()))),
+                        "sign_headers and sign() disagree"
+                    ),
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                    (a, b) => panic!("sign() gave {a:?}, sign_headers {b:?}"),
+                }
             }
         }
     }
