@@ -112,7 +112,10 @@ fn check_forward(data: &[u8], request: &Request<'_>, context: &Context<'_>) {
     // Only allow-listed parameters, each in canonical encoding.
     for part in query.split('&').filter(|p| !query.is_empty() || !p.is_empty()) {
         let (name, value) = part.split_once('=').expect("name=value");
-        assert_eq!(name, "showExif", "querystring {query:?} holds a parameter not allowed");
+        assert_eq!(
+            name, "showExif",
+            "querystring {query:?} holds a parameter not allowed"
+        );
         assert_eq!(
             sigv4::canonical::encode_component(&percent_decode(value)),
             value,
@@ -124,7 +127,10 @@ fn check_forward(data: &[u8], request: &Request<'_>, context: &Context<'_>) {
     for (name, fields) in request.headers.iter() {
         assert!(!name.contains(['\r', '\n']), "CR/LF in header name {name:?}");
         assert_eq!(name.to_ascii_lowercase(), name, "header name not lower-case");
-        assert!(!fields.is_empty() || !is_managed(name), "empty managed header {name:?}");
+        assert!(
+            !fields.is_empty() || !is_managed(name),
+            "empty managed header {name:?}"
+        );
         for field in fields {
             assert!(!field.value.contains(['\r', '\n']), "CR/LF in {name:?}");
             if let Some(key) = &field.key {
@@ -158,7 +164,10 @@ fn check_forward(data: &[u8], request: &Request<'_>, context: &Context<'_>) {
         target.region,
         target.service
     );
-    assert!(authorization.starts_with(&credential), "authorization {authorization:?}");
+    assert!(
+        authorization.starts_with(&credential),
+        "authorization {authorization:?}"
+    );
     assert!(
         authorization.contains(&format!(", {SIGNED_HEADERS}, ")),
         "authorization {authorization:?} does not sign the five headers"
@@ -220,7 +229,11 @@ fn check_forward(data: &[u8], request: &Request<'_>, context: &Context<'_>) {
         .iter()
         .find(|(n, _)| *n == "authorization")
         .map(|(_, v)| v.as_ref());
-    assert_eq!(resigned_auth, Some(authorization), "sent request differs from signed one");
+    assert_eq!(
+        resigned_auth,
+        Some(authorization),
+        "sent request differs from signed one"
+    );
 
     // Everything else passes through untouched, in order.
     assert_eq!(request.method, before.method);
@@ -231,7 +244,11 @@ fn check_forward(data: &[u8], request: &Request<'_>, context: &Context<'_>) {
     fn kept<'h>(h: &'h Headers<'_>) -> Vec<(&'h str, &'h [HeaderField<'h>])> {
         h.iter().filter(|(n, _)| !is_managed(n)).collect()
     }
-    assert_eq!(kept(&request.headers), kept(&before.headers), "viewer headers changed");
+    assert_eq!(
+        kept(&request.headers),
+        kept(&before.headers),
+        "viewer headers changed"
+    );
 
     // The JSON returned to CloudFront parses, and parses back to the same request. Fields we do
     // not model are copied verbatim, so the output is as strict as the input: when serde_json's
@@ -240,7 +257,11 @@ fn check_forward(data: &[u8], request: &Request<'_>, context: &Context<'_>) {
     let outcome = Outcome::Forward(Box::new(request.clone()));
     let json = outcome.to_json();
     // to_json has its own writer; it writes what serde_json writes through the Serialize impls.
-    assert_eq!(json, serde_json::to_string(request).expect("serialises"), "to_json differs from serde_json");
+    assert_eq!(
+        json,
+        serde_json::to_string(request).expect("serialises"),
+        "to_json differs from serde_json"
+    );
     if serde_json::from_slice::<serde_json::Value>(data).is_ok() {
         let value: serde_json::Value = serde_json::from_str(&json).expect("to_json is JSON");
         assert!(value.is_object());
@@ -250,7 +271,9 @@ fn check_forward(data: &[u8], request: &Request<'_>, context: &Context<'_>) {
 }
 
 fn check_respond(outcome: &Outcome<'_>) {
-    let Outcome::Respond { response, reason } = outcome else { unreachable!() };
+    let Outcome::Respond { response, reason } = outcome else {
+        unreachable!()
+    };
     assert!(
         matches!(response.status.as_str(), "400" | "413" | "414" | "502"),
         "unexpected status {}",
@@ -260,7 +283,11 @@ fn check_respond(outcome: &Outcome<'_>) {
     assert_eq!(header(&response.headers, "cache-control"), "no-store");
     assert!(!response.headers.contains_key("authorization"));
     let json = outcome.to_json();
-    assert_eq!(json, serde_json::to_string(response).expect("serialises"), "to_json differs from serde_json");
+    assert_eq!(
+        json,
+        serde_json::to_string(response).expect("serialises"),
+        "to_json differs from serde_json"
+    );
     let value: serde_json::Value = serde_json::from_str(&json).expect("to_json is JSON");
     assert_eq!(value["status"], response.status.as_str());
 }
@@ -271,7 +298,10 @@ fn check_error(error: &EventError) {
     assert!(!text.is_empty());
     if *STRICT {
         // The handler documents a signing error as a bug ("the event was checked before").
-        assert!(!matches!(error, EventError::Signing(_)), "signing refused an accepted event: {error}");
+        assert!(
+            !matches!(error, EventError::Signing(_)),
+            "signing refused an accepted event: {error}"
+        );
     }
 }
 

@@ -8,8 +8,8 @@
 use arbitrary::Arbitrary;
 use aws_credential_types::Credentials;
 use edge_signer::sigv4::{
-    self, SessionTokenMode, SignableBody, SignableRequest, SignatureLocation, SigningKeyCache,
-    SigningOutput, SigningParams, SigningSettings, UriPathNormalizationMode,
+    self, SessionTokenMode, SignableBody, SignableRequest, SignatureLocation, SigningKeyCache, SigningOutput,
+    SigningParams, SigningSettings, UriPathNormalizationMode,
 };
 use hmac::{Hmac, KeyInit, Mac};
 use libfuzzer_sys::fuzz_target;
@@ -55,13 +55,7 @@ static KEYS: LazyLock<SigningKeyCache> = LazyLock::new(SigningKeyCache::new);
 fuzz_target!(|input: Input<'_>| {
     let access_key = input.access_key.unwrap_or("AKIDEXAMPLE");
     let secret = input.secret.unwrap_or(SECRET);
-    let credentials = Credentials::new(
-        access_key,
-        secret,
-        input.token.map(str::to_owned),
-        None,
-        "fuzz",
-    );
+    let credentials = Credentials::new(access_key, secret, input.token.map(str::to_owned), None, "fuzz");
     let time = match input.time {
         None => UNIX_EPOCH + Duration::from_secs(NOW_SECS),
         Some(secs) => match UNIX_EPOCH.checked_add(Duration::from_secs(secs)) {
@@ -130,15 +124,26 @@ fn check(request: &SignableRequest<'_>, params: &SigningParams<'_>, output: &Sig
 
     // The string to sign ends with the canonical request's hash, and the signature is its HMAC
     // under the freshly derived key (so the cache returned the right key).
-    let (_, hash) = output.string_to_sign.rsplit_once('\n').expect("string to sign lines");
-    assert_eq!(hash, hex::encode(Sha256::digest(output.canonical_request.as_bytes())));
+    let (_, hash) = output
+        .string_to_sign
+        .rsplit_once('\n')
+        .expect("string to sign lines");
+    assert_eq!(
+        hash,
+        hex::encode(Sha256::digest(output.canonical_request.as_bytes()))
+    );
     let mut lines = output.string_to_sign.split('\n');
     assert_eq!(lines.next(), Some(sigv4::ALGORITHM));
     let date_time = lines.next().expect("date line");
     let scope = lines.next().expect("scope line");
     assert_eq!(
         scope,
-        format!("{}/{}/{}/aws4_request", &date_time[..8], params.region, params.service)
+        format!(
+            "{}/{}/{}/aws4_request",
+            &date_time[..8],
+            params.region,
+            params.service
+        )
     );
     let key = sigv4::key::signing_key(
         params.credentials.secret_access_key(),
@@ -189,7 +194,9 @@ fn check(request: &SignableRequest<'_>, params: &SigningParams<'_>, output: &Sig
             assert!(output.headers.is_empty());
             let query = output.encoded_query();
             assert!(
-                query.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~%=&".contains(&b)),
+                query
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.~%=&".contains(&b)),
                 "presigned query {query:?}"
             );
         }
