@@ -15,9 +15,9 @@ mod runtime_api;
 use runtime_api::{Outcome, OutcomeKind, RuntimeApi};
 use serde_json::{Value, json};
 use std::fs;
-use std::io::Read;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tempfile::TempDir;
@@ -98,26 +98,7 @@ impl Finished {
 impl Process {
     fn spawn(command: &mut Command) -> Self {
         let started = Instant::now();
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
-        let pipes: [Box<dyn Read + Send>; 2] = [
-            Box::new(child.stdout.take().unwrap()),
-            Box::new(child.stderr.take().unwrap()),
-        ];
-        let readers = pipes
-            .into_iter()
-            .map(|mut pipe| {
-                thread::spawn(move || {
-                    let mut bytes = Vec::new();
-                    let _ = pipe.read_to_end(&mut bytes);
-                    bytes
-                })
-            })
-            .collect();
+        let (child, readers) = runtime_api::spawn_captured(command);
         Self {
             child,
             started,

@@ -27,8 +27,7 @@ use runtime_api::{OutcomeKind, RuntimeApi};
 use serde_json::{Value, json};
 use servers::{Answer, Object, PRESIGN_QUERY, Received, Source, Write, WriteEndpoint};
 use std::collections::HashMap;
-use std::io::Read;
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const JPEG: &[u8] = include_bytes!("../samples/images/sample.jpg");
@@ -747,31 +746,12 @@ const WAIT: Duration = Duration::from_secs(20);
 /// A started bootstrap whose output is collected; killed when dropped.
 struct Process {
     child: Child,
-    readers: Vec<std::thread::JoinHandle<String>>,
+    readers: Vec<std::thread::JoinHandle<Vec<u8>>>,
 }
 
 impl Process {
     fn spawn(command: &mut std::process::Command) -> Self {
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the bootstrap starts");
-        let pipes: [Box<dyn Read + Send>; 2] = [
-            Box::new(child.stdout.take().unwrap()),
-            Box::new(child.stderr.take().unwrap()),
-        ];
-        let readers = pipes
-            .into_iter()
-            .map(|mut pipe| {
-                std::thread::spawn(move || {
-                    let mut text = String::new();
-                    let _ = pipe.read_to_string(&mut text);
-                    text
-                })
-            })
-            .collect();
+        let (child, readers) = runtime_api::spawn_captured(command);
         Self { child, readers }
     }
 
@@ -781,7 +761,7 @@ impl Process {
         let _ = self.child.wait();
         std::mem::take(&mut self.readers)
             .into_iter()
-            .map(|r| r.join().unwrap())
+            .map(|r| String::from_utf8_lossy(&r.join().unwrap()).into_owned())
             .collect::<Vec<_>>()
             .join("\n")
     }

@@ -26,7 +26,6 @@ pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The emulated access point.
 pub struct AccessPoint {
-    region: String,
     verifier: Verifier,
     credentials: Credentials,
     keys: SigningKeyCache,
@@ -40,18 +39,16 @@ pub struct AccessPoint {
 }
 
 impl AccessPoint {
-    /// An access point in `region` that accepts requests signed with `credentials`, reads through
-    /// `store`, and runs the transform with `settings` (whose endpoint is this server).
+    /// An access point in `settings.region` that accepts requests signed with `credentials`, reads
+    /// through `store`, and runs the transform with `settings` (whose endpoint is this server).
     pub fn new(
-        region: &str,
         credentials: Credentials,
         store: Arc<Store>,
         client: object_lambda::Client,
         settings: object_lambda::Settings,
     ) -> Self {
         Self {
-            region: region.to_owned(),
-            verifier: Verifier::new(credentials.clone(), region, "s3-object-lambda"),
+            verifier: Verifier::new(credentials.clone(), &settings.region, object_lambda::SERVICE),
             credentials,
             keys: SigningKeyCache::new(),
             store,
@@ -72,7 +69,7 @@ impl AccessPoint {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let request_id = format!("LOCAL{n:012}");
         match (request.method.as_str(), request.path()) {
-            ("POST", "/WriteGetObjectResponse") => self.write_get_object_response(request, &request_id),
+            ("POST", object_lambda::PATH) => self.write_get_object_response(request, &request_id),
             ("GET" | "HEAD", _) => self.get_object(request, n, &request_id).await,
             _ => Message::response(
                 405,
@@ -123,8 +120,11 @@ impl AccessPoint {
             &self.keys,
         )
         .await;
-        let answer = tokio::time::timeout(RESPONSE_TIMEOUT, receiver).await;
+        // `handle` returns once its WriteGetObjectResponse was answered, and that answer is sent
+        // here first: what is still pending now never will be. Removing it drops the sender, so a
+        // function that did not write is reported at once instead of after the timeout.
         self.lock().remove(&token);
+        let answer = tokio::time::timeout(RESPONSE_TIMEOUT, receiver).await;
         let mut response = match (answer, invoked) {
             (Ok(Ok(response)), _) => response,
             (_, Err(e)) => fail(500, "LambdaRuntimeError", &format!("the function failed: {e}")),
@@ -156,7 +156,7 @@ impl AccessPoint {
             .iter()
             .map(|(n, v)| (n.clone(), serde_json::Value::String(v.clone())))
             .collect();
-        let region = &self.region;
+        let region = &self.settings.region;
         let event = serde_json::json!({
             "xAmzRequestId": request_id,
             "getObjectContext": {
@@ -232,7 +232,12 @@ fn forwarded(wgor: Message, request_id: &str) -> Message {
     let headers = wgor
         .headers
         .iter()
-        .filter_map(|(n, v)| Some((n.strip_prefix("x-amz-fwd-header-")?.to_owned(), v.clone())))
+        .filter_map(|(n, v)| {
+            Some((
+                n.strip_prefix(object_lambda::FORWARDED_HEADER_PREFIX)?.to_owned(),
+                v.clone(),
+            ))
+        })
         .collect();
     Message {
         status,

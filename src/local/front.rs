@@ -198,7 +198,7 @@ fn show_exif_value(query: &str) -> Option<String> {
     query
         .split('&')
         .find_map(|pair| {
-            pair.strip_prefix("showExif")
+            pair.strip_prefix(crate::transform::SHOW_EXIF)
                 .filter(|rest| rest.is_empty() || rest.starts_with('='))
         })
         .map(|rest| rest.trim_start_matches('=').to_owned())

@@ -94,7 +94,6 @@ pub async fn start(options: Options) -> Result<Running, String> {
     );
     let client = object_lambda::Client::new();
     let access_point = Arc::new(AccessPoint::new(
-        &options.region,
         options.credentials.clone(),
         Arc::clone(&store),
         client,

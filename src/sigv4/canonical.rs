@@ -578,11 +578,9 @@ pub fn s3_canonical_path(path: &str) -> Result<String, SigningError> {
     Ok(String::from_utf8(out).unwrap_or_else(|_| unreachable!("an encoded path is ASCII")))
 }
 
-/// Each byte's two upper-case hex digits, as percent-encoding writes them.
-static HEX_UPPER: [[u8; 2]; 256] = hex_table(b"0123456789ABCDEF");
-
-/// Each byte's two hex digits from `digits` (upper- or lower-case), one table load per byte.
-pub(crate) const fn hex_table(digits: &[u8; 16]) -> [[u8; 2]; 256] {
+/// Each byte's two upper-case hex digits, as percent-encoding writes them: one table load per byte.
+static HEX_UPPER: [[u8; 2]; 256] = {
+    let digits = b"0123456789ABCDEF";
     let mut table = [[0u8; 2]; 256];
     let mut b = 0;
     while b < 256 {
@@ -590,7 +588,7 @@ pub(crate) const fn hex_table(digits: &[u8; 16]) -> [[u8; 2]; 256] {
         b += 1;
     }
     table
-}
+};
 
 #[cfg(test)]
 mod tests {

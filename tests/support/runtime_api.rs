@@ -831,6 +831,37 @@ impl Connection {
     }
 }
 
+/// Starts `command` with no input and its standard output and error each read to the end by a
+/// thread of its own (so that a chatty process never blocks on a full pipe); the readers return
+/// the bytes once the process is gone.
+pub fn spawn_captured(
+    command: &mut std::process::Command,
+) -> (std::process::Child, Vec<JoinHandle<Vec<u8>>>) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+    let pipes: [Box<dyn Read + Send>; 2] = [
+        Box::new(child.stdout.take().expect("piped stdout")),
+        Box::new(child.stderr.take().expect("piped stderr")),
+    ];
+    let readers = pipes
+        .into_iter()
+        .map(|mut pipe| {
+            thread::spawn(move || {
+                let mut bytes = Vec::new();
+                let _ = pipe.read_to_end(&mut bytes);
+                bytes
+            })
+        })
+        .collect();
+    (child, readers)
+}
+
 /// When received bytes arrived: the kernel's receive timestamp where there is one.
 #[cfg(target_os = "linux")]
 mod timestamps {
