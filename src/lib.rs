@@ -10,6 +10,7 @@
 //! - [`object_lambda`]: the Object Lambda function around it: fetch, transform, and answer with a
 //!   signed `WriteGetObjectResponse`.
 //! - [`local`]: the whole chain on 127.0.0.1 (`edge-signer local`).
+//! - [`runtime_api`]: the bootstraps' Lambda Runtime API client (blocking, one connection).
 //! - [`logging`]: the bootstraps' log set-up (text or JSON, one level).
 
 pub mod cloudfront;
@@ -23,6 +24,9 @@ pub mod logging;
 pub mod object_lambda;
 pub mod origin;
 pub mod origin_request;
+#[cfg(feature = "lambda")]
+pub mod runtime_api;
+pub mod scan;
 pub mod sigv4;
 #[cfg(feature = "transform")]
 pub mod transform;

@@ -356,20 +356,19 @@ fn one_process_serves_many_invocations() {
 #[test]
 fn malformed_events_are_function_errors_and_the_process_keeps_serving() {
     let (api, _task_root, mut process) = start("malformed", |_, _| {});
-    // (case, payload, errorType, fragments of errorMessage). Bytes that are not JSON at all are
-    // refused by lambda_runtime before the handler runs, with its own errorType.
-    type Case<'a> = (&'a str, Vec<u8>, Option<&'a str>, &'a [&'a str]);
+    // (case, payload, errorType, fragments of errorMessage).
+    type Case<'a> = (&'a str, Vec<u8>, &'a str, &'a [&'a str]);
     let cases: [Case; 4] = [
         (
             "not JSON",
             b"this is not JSON".to_vec(),
-            None,
-            &["failed to deserialize the incoming data", "expected"],
+            "MalformedEvent",
+            &["malformed event", "line 1 column 2"],
         ),
         (
             "viewer-request",
             event_with("/Records/0/cf/config/eventType", json!("viewer-request")),
-            Some("WrongEventType"),
+            "WrongEventType",
             &["eventType", "\"origin-request\"", "\"viewer-request\""],
         ),
         (
@@ -382,7 +381,7 @@ fn malformed_events_are_function_errors_and_the_process_keeps_serving() {
                     .remove("uri");
                 serde_json::to_vec(&event).unwrap()
             },
-            Some("MalformedEvent"),
+            "MalformedEvent",
             &["Records[0].cf.request", "missing field `uri`"],
         ),
         (
@@ -391,15 +390,13 @@ fn malformed_events_are_function_errors_and_the_process_keeps_serving() {
                 "/Records/0/cf/request/headers/accept/0/value",
                 json!("image/avif\r\nX-Injected: yes"),
             ),
-            Some("MalformedEvent"),
+            "MalformedEvent",
             &["Records[0].cf.request.headers.accept[0].value", "CR or LF"],
         ),
     ];
     for (case, payload, expected_type, expected) in cases {
         let (error_type, message) = reject(&api, &mut process, payload);
-        if let Some(expected_type) = expected_type {
-            assert_eq!(error_type, expected_type, "{case}: {message}");
-        }
+        assert_eq!(error_type, expected_type, "{case}: {message}");
         for fragment in expected {
             assert!(
                 message.contains(fragment),
@@ -482,10 +479,10 @@ fn config_in_lambda_task_root_is_read() {
     finish(&api, process, true);
 }
 
-/// `main` loads the configuration before `lambda_runtime::run`, so an invalid file ends the process
-/// before its first `/next`: `main` returns the error, which Rust prints to stderr as
-/// `Error: "…"`, and the exit status is 1. lambda_runtime 1.5 posts `/init/error` only for SnapStart
-/// hook failures, so none is posted here (Lambda reports the exit as `Runtime.ExitError`).
+/// The configuration is loaded at start, so an invalid file ends the process before its first
+/// `/next`: the error is posted to `/init/error` (errorType `InvalidConfig`, so that the caller
+/// sees what is wrong rather than `Runtime.ExitError`), written to stderr as `Error: …`, and the
+/// exit status is 1.
 #[test]
 fn invalid_config_stops_the_process_at_start() {
     /// What is wrong, how to write it into the code directory, what stderr must say.
@@ -527,18 +524,27 @@ fn invalid_config_stops_the_process_at_start() {
             );
         }
         assert_eq!(api.next_polls(), 0, "{case}: init went on to /next");
-        assert!(
-            api.wait_init_errors(QUIET).is_empty(),
-            "{case}: unexpected /init/error"
-        );
-        assert!(api.exchanges().is_empty(), "{case}: {:?}", api.exchanges());
+        let init_errors = api.wait_init_errors(QUIET);
+        let [init_error] = init_errors.as_slice() else {
+            panic!("{case}: {} /init/error posts\n{logs}", init_errors.len());
+        };
+        assert_eq!(init_error.error_type.as_deref(), Some("Unhandled"), "{case}");
+        assert_eq!(init_error.json()["errorType"], "InvalidConfig", "{case}");
+        let message = init_error.error_message().unwrap_or_default();
+        for fragment in expected {
+            assert!(
+                message.contains(fragment),
+                "{case}: {fragment:?} not in {message:?}"
+            );
+        }
+        assert_eq!(api.exchanges().len(), 1, "{case}: {:?}", api.exchanges());
     }
 }
 
 /// In both log formats, at the default level and at the most verbose one, with every kind of
 /// outcome exercised: never the secret key, the session token or a signature. At the default level
-/// the event itself is not logged either (at TRACE, lambda_runtime logs each raw event, so the
-/// viewer's own `Authorization` header appears there; that is lambda_runtime's, and opt-in).
+/// the event itself is not logged either (nor at TRACE: the Runtime API client logs each event's
+/// request id and size, never its content).
 #[test]
 fn logs_never_hold_the_secret_key_or_the_session_token() {
     for format in ["Text", "JSON"] {
@@ -568,7 +574,7 @@ fn logs_never_hold_the_secret_key_or_the_session_token() {
             // The logs were captured at all (else the checks prove nothing).
             assert!(logs.contains(&id), "{case}: {logs}");
             // Lambda's logging controls took effect: the format (one JSON object per line, or
-            // text), and the level (TRACE shows lambda_runtime's own trace lines).
+            // text), and the level (TRACE shows the Runtime API client's trace lines).
             let lines: Vec<&str> = finished.stdout.lines().filter(|l| !l.is_empty()).collect();
             assert!(!lines.is_empty(), "{case}: nothing on stdout\n{logs}");
             for line in &lines {
@@ -586,12 +592,10 @@ fn logs_never_hold_the_secret_key_or_the_session_token() {
                 !logs.contains("Signature="),
                 "{case}: a signature was logged\n{logs}"
             );
-            if level.is_none() {
-                assert!(
-                    !logs.contains("Bearer viewer-token"),
-                    "{case}: the event was logged\n{logs}"
-                );
-            }
+            assert!(
+                !logs.contains("Bearer viewer-token"),
+                "{case}: the event was logged\n{logs}"
+            );
         }
     }
 }

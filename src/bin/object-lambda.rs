@@ -7,9 +7,9 @@
 //! presigned URL, the output token or a signature.
 
 use edge_signer::object_lambda::{Client, Handled, Settings, handle, parse_event};
+use edge_signer::runtime_api::{self, Diagnostic, Invocation};
 use edge_signer::sigv4::SigningKeyCache;
-use lambda_runtime::{Diagnostic, Error, LambdaEvent, service_fn};
-use serde_json::value::RawValue;
+use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
 struct State {
@@ -17,16 +17,28 @@ struct State {
     settings: Result<Settings, String>,
     client: Client,
     keys: SigningKeyCache,
+    /// Runs each invocation's S3 calls; one thread, the process's own.
+    runtime: tokio::runtime::Runtime,
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
+fn main() -> ExitCode {
     edge_signer::logging::init();
+    runtime_api::serve(init, |state, invocation| {
+        state.runtime.block_on(invoke(invocation, state))
+    })
+}
+
+fn init() -> Result<State, Diagnostic> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Diagnostic::new("RuntimeFailed", e))?;
     let state = State {
         credentials: edge_signer::credentials::from_env(),
         settings: Settings::from_env(),
-        client: Client::new(),
+        client: runtime.block_on(async { Client::new() }),
         keys: SigningKeyCache::new(),
+        runtime,
     };
     for error in [state.credentials.as_ref().err(), state.settings.as_ref().err()]
         .into_iter()
@@ -34,25 +46,22 @@ async fn main() -> Result<(), Error> {
     {
         tracing::error!(error = %error, "every invocation will fail until this is fixed");
     }
-    lambda_runtime::run(service_fn(|event| invoke(event, &state))).await
+    Ok(state)
 }
 
-async fn invoke(event: LambdaEvent<Box<RawValue>>, state: &State) -> Result<serde_json::Value, Diagnostic> {
+async fn invoke(invocation: &Invocation, state: &State) -> Result<Vec<u8>, Diagnostic> {
     let started = Instant::now();
-    let request_id = event.context.request_id;
+    let request_id = invocation.request_id.as_str();
     let fail = |kind: &str, error: &dyn std::fmt::Display| {
         tracing::error!(request_id, kind, error = %error, "not answered");
-        Diagnostic {
-            error_type: kind.to_owned(),
-            error_message: error.to_string(),
-        }
+        Diagnostic::new(kind, error)
     };
     let credentials = state
         .credentials
         .as_ref()
         .map_err(|e| fail("MissingCredentials", e))?;
     let settings = state.settings.as_ref().map_err(|e| fail("InvalidSettings", e))?;
-    let event = parse_event(event.payload.get().as_bytes()).map_err(|e| fail(e.kind(), &e))?;
+    let event = parse_event(&invocation.event).map_err(|e| fail(e.kind(), &e))?;
     let handled = handle(
         &event,
         &state.client,
@@ -80,5 +89,5 @@ async fn invoke(event: LambdaEvent<Box<RawValue>>, state: &State) -> Result<serd
             );
         }
     }
-    Ok(handled.lambda_result())
+    Ok(handled.lambda_result().to_string().into_bytes())
 }

@@ -7,10 +7,10 @@
 
 use edge_signer::config::{CONFIG_FILE_NAME, HandlerConfig};
 use edge_signer::origin_request::{Context, Outcome, handle_json};
+use edge_signer::runtime_api::{self, Diagnostic, Invocation};
 use edge_signer::sigv4::SigningKeyCache;
-use lambda_runtime::{Diagnostic, Error, LambdaEvent, service_fn};
-use serde_json::value::RawValue;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
 struct State {
@@ -19,43 +19,34 @@ struct State {
     keys: SigningKeyCache,
 }
 
-fn main() -> Result<(), Error> {
-    // What `#[tokio::main(flavor = "current_thread")]` builds, with an event buffer sized for the
-    // one connection to the Runtime API (tokio's default holds 1,024 events: 12 KB of heap touched
-    // at start, for nothing).
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .max_io_events_per_tick(IO_EVENTS)
-        .build()?
-        .block_on(run())
+/// No async runtime: the handler does no I/O, and the Runtime API client is blocking
+/// (`edge_signer::runtime_api`).
+fn main() -> ExitCode {
+    edge_signer::logging::init();
+    runtime_api::serve(init, handle)
 }
 
-/// Events tokio takes from epoll at once: the Runtime API connection, its waker and signals.
-const IO_EVENTS: usize = 32;
-
-async fn run() -> Result<(), Error> {
-    edge_signer::logging::init();
-    let config = load_config()?;
+fn init() -> Result<State, Diagnostic> {
+    let config = load_config().map_err(|e| Diagnostic::new("InvalidConfig", e))?;
     let credentials = edge_signer::credentials::from_env();
     if let Err(e) = &credentials {
         tracing::error!(error = %e, "every invocation will fail until the function has credentials");
     }
-    let state = State {
+    Ok(State {
         config,
         credentials,
         keys: SigningKeyCache::new(),
-    };
-    lambda_runtime::run(service_fn(|event| handle(event, &state))).await
+    })
 }
 
 /// One invocation. Errors reach Lambda as `{errorType, errorMessage}`; CloudFront then answers the
 /// viewer 502 and nothing is forwarded.
-async fn handle(event: LambdaEvent<Box<RawValue>>, state: &State) -> Result<Box<RawValue>, Diagnostic> {
+fn handle(state: &State, invocation: &Invocation) -> Result<Vec<u8>, Diagnostic> {
     let started = Instant::now();
-    let request_id = event.context.request_id;
+    let request_id = invocation.request_id.as_str();
     let credentials = state.credentials.as_ref().map_err(|e| {
         tracing::error!(request_id, error = %e, "no credentials; nothing forwarded");
-        diagnostic("MissingCredentials", e)
+        Diagnostic::new("MissingCredentials", e)
     })?;
     let context = Context {
         credentials,
@@ -63,9 +54,9 @@ async fn handle(event: LambdaEvent<Box<RawValue>>, state: &State) -> Result<Box<
         config: &state.config,
         keys: &state.keys,
     };
-    let outcome = handle_json(event.payload.get().as_bytes(), &context).map_err(|e| {
+    let outcome = handle_json(&invocation.event, &context).map_err(|e| {
         tracing::error!(request_id, error = %e, kind = e.kind(), "rejected event");
-        diagnostic(e.kind(), e)
+        Diagnostic::new(e.kind(), e)
     })?;
     let micros = started.elapsed().as_micros();
     match &outcome {
@@ -81,30 +72,12 @@ async fn handle(event: LambdaEvent<Box<RawValue>>, state: &State) -> Result<Box<
             tracing::warn!(request_id, status = %response.status, reason = %reason, micros, "generated response");
         }
     }
-    RawValue::from_string(outcome.to_json()).map_err(|e| diagnostic("SerializationFailed", e))
-}
-
-/// `pow`, defined here so that the bootstrap does not load `libm.so.6` at start: loading one more
-/// shared library (open, map, relocate, run its IFUNC resolvers) cost about 0.1 ms of a 1.5 ms cold
-/// start in `cargo bench --bench cold_start`. Its only caller is tokio's multi-thread scheduler
-/// (its statistics), compiled in because lambda_runtime enables `rt-multi-thread`, and never run on
-/// this current-thread runtime; should it run, this is musl's `pow` (the `libm` crate), as exact as
-/// glibc's. With the symbol defined in the executable, the linker (`--as-needed`) drops libm.
-#[unsafe(no_mangle)]
-pub extern "C" fn pow(x: f64, y: f64) -> f64 {
-    libm::pow(x, y)
-}
-
-fn diagnostic(error_type: &str, message: impl ToString) -> Diagnostic {
-    Diagnostic {
-        error_type: error_type.to_owned(),
-        error_message: message.to_string(),
-    }
+    Ok(outcome.to_json().into_bytes())
 }
 
 /// `edge-signer.json` in the function's code directory (`LAMBDA_TASK_ROOT`, else beside the
 /// executable). Absent: the defaults. Present but invalid: the function fails to start, loudly.
-fn load_config() -> Result<HandlerConfig, Error> {
+fn load_config() -> Result<HandlerConfig, String> {
     let dir = std::env::var_os("LAMBDA_TASK_ROOT")
         .map(PathBuf::from)
         .or_else(|| {
@@ -116,8 +89,8 @@ fn load_config() -> Result<HandlerConfig, Error> {
         return Ok(HandlerConfig::default());
     };
     match std::fs::read(&path) {
-        Ok(bytes) => Ok(HandlerConfig::from_json(&bytes)?),
+        Ok(bytes) => HandlerConfig::from_json(&bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HandlerConfig::default()),
-        Err(e) => Err(format!("{}: {e}", path.display()).into()),
+        Err(e) => Err(format!("{}: {e}", path.display())),
     }
 }

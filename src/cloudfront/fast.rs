@@ -200,7 +200,7 @@ impl<'a> Reader<'a> {
                 self.at += 1;
                 let bytes = self.bytes();
                 loop {
-                    let next = self.at + memchr::memchr2(b'"', b'\\', bytes.get(self.at..)?)?;
+                    let next = self.at + crate::scan::find2(b'"', b'\\', bytes.get(self.at..)?)?;
                     if bytes[next] == b'"' {
                         self.at = next + 1;
                         return Some(());

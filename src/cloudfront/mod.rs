@@ -34,7 +34,7 @@ impl<'a> Text<'a> {
     /// ```
     pub fn new(value: impl Into<Cow<'a, str>>) -> Option<Self> {
         let value = value.into();
-        memchr::memchr2(b'\r', b'\n', value.as_bytes())
+        crate::scan::find2(b'\r', b'\n', value.as_bytes())
             .is_none()
             .then_some(Self(value))
     }

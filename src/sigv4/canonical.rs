@@ -356,7 +356,7 @@ fn lowercase(name: &str) -> Cow<'_, str> {
 fn normalize_value(value: &str) -> Cow<'_, str> {
     let value = value.trim_matches([' ', '\t']);
     // Most values (hosts, ids, dates) hold no space at all: one fast scan says so.
-    if memchr::memchr(b' ', value.as_bytes()).is_none() || !value.contains("  ") {
+    if crate::scan::find(b' ', value.as_bytes()).is_none() || !value.contains("  ") {
         return Cow::Borrowed(value);
     }
     let mut out = String::with_capacity(value.len());
@@ -422,7 +422,7 @@ fn is_path_byte(b: u8) -> bool {
 /// Every `%` is followed by two hex digits.
 fn check_escapes(path: &str) -> Result<(), &'static str> {
     let mut rest = path.as_bytes();
-    while let Some(at) = memchr::memchr(b'%', rest) {
+    while let Some(at) = crate::scan::find(b'%', rest) {
         match rest.get(at + 1..at + 3) {
             Some(hex) if hex.iter().all(u8::is_ascii_hexdigit) => rest = &rest[at + 3..],
             _ => return Err("a '%' is not followed by two hex digits"),

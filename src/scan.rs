@@ -1,0 +1,60 @@
+//! Byte search for the signing path, without run-time CPU detection.
+//!
+//! `memchr::memchr` picks AVX2 or SSE2 at its first call by asking the CPU (`cpuid`, through the
+//! standard library's feature detection). In a virtual machine each `cpuid` traps to the
+//! hypervisor, and that first detection was the largest single cost our code added to a cold start
+//! (`cargo bench --bench cold_start`; the README's cold-start section). The strings searched here
+//! are header values, paths and JSON strings (at most a few KB), where SSE2 (part of every x86-64
+//! CPU, so known at compile time) is as good as AVX2. Elsewhere, memchr's portable searchers.
+
+#[cfg(not(target_arch = "x86_64"))]
+use memchr::arch::all::memchr::{One, Two};
+#[cfg(target_arch = "x86_64")]
+use memchr::arch::x86_64::sse2::memchr::{One, Two};
+
+/// The index of the first `needle` in `haystack`.
+///
+/// ```
+/// assert_eq!(edge_signer::scan::find(b'%', b"a%20b"), Some(1));
+/// assert_eq!(edge_signer::scan::find(b'%', b"ab"), None);
+/// ```
+#[inline]
+pub fn find(needle: u8, haystack: &[u8]) -> Option<usize> {
+    one(needle).find(haystack)
+}
+
+/// The index of the first `a` or `b` in `haystack`.
+///
+/// ```
+/// assert_eq!(edge_signer::scan::find2(b'"', b'\\', br#"ab\"c""#), Some(2));
+/// assert_eq!(edge_signer::scan::find2(b'\r', b'\n', b"image/jpeg"), None);
+/// ```
+#[inline]
+pub fn find2(a: u8, b: u8, haystack: &[u8]) -> Option<usize> {
+    two(a, b).find(haystack)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn one(needle: u8) -> One {
+    // SSE2 is in the x86-64 baseline: `new` checks `cfg!(target_feature = "sse2")` only.
+    One::new(needle).unwrap_or_else(|| unreachable!("SSE2 is part of x86-64"))
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn two(a: u8, b: u8) -> Two {
+    Two::new(a, b).unwrap_or_else(|| unreachable!("SSE2 is part of x86-64"))
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn one(needle: u8) -> One {
+    One::new(needle)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn two(a: u8, b: u8) -> Two {
+    Two::new(a, b)
+}
