@@ -11,8 +11,10 @@ const MAX_HEAD: usize = 64 * 1024;
 pub(super) const MAX_BODY: usize = 16 * 1024 * 1024;
 /// Headers per response; the Runtime API sends about ten.
 const MAX_HEADERS: usize = 64;
-/// Bytes asked of the socket per read.
-const READ_SIZE: usize = 16 * 1024;
+/// Bytes asked of the socket per read, at least: a response head and a typical event (a CloudFront
+/// event is 1–3 KB) fit; a larger body announced by `Content-Length` is asked for whole. Every
+/// buffer byte is zeroed before the read, so a larger default would touch pages for nothing.
+const READ_SIZE: usize = 4 * 1024;
 
 /// Why an exchange failed.
 pub(super) enum Failure {
@@ -76,14 +78,14 @@ impl Connection {
         response.body = match framing {
             Framing::Length(length) => {
                 while self.pending().len() < length {
-                    self.fill_more()?;
+                    self.fill_more(length - self.pending().len())?;
                 }
                 self.take(length)
             }
             Framing::Chunked => self.read_chunked()?,
             Framing::UntilClose => {
                 response.close = true;
-                while self.fill()? > 0 {
+                while self.fill(READ_SIZE)? > 0 {
                     if self.pending().len() > MAX_BODY {
                         return protocol("a body over 16 MiB");
                     }
@@ -113,14 +115,15 @@ impl Connection {
         }
     }
 
-    /// Reads what the socket has (at least one byte, unless it is closed: then 0).
-    fn fill(&mut self) -> io::Result<usize> {
+    /// Reads what the socket has, up to `wanted` bytes or [`READ_SIZE`] if more (at least one
+    /// byte, unless the connection is closed: then 0).
+    fn fill(&mut self, wanted: usize) -> io::Result<usize> {
         if self.start > 0 {
             self.buffer.drain(..self.start);
             self.start = 0;
         }
         let filled = self.buffer.len();
-        self.buffer.resize(filled + READ_SIZE, 0);
+        self.buffer.resize(filled + wanted.max(READ_SIZE), 0);
         let read = loop {
             match self.stream.read(&mut self.buffer[filled..]) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -133,8 +136,8 @@ impl Connection {
 
     /// As [`Self::fill`], where the response is not complete yet: the end of the connection is
     /// an error.
-    fn fill_more(&mut self) -> Result<(), Failure> {
-        match self.fill()? {
+    fn fill_more(&mut self, wanted: usize) -> Result<(), Failure> {
+        match self.fill(wanted)? {
             0 => Err(Failure::Io(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "the connection closed in the middle of a response",
@@ -154,7 +157,7 @@ impl Connection {
                     return protocol("a response head over 64 KiB");
                 }
                 Ok(httparse::Status::Partial) => {
-                    self.fill_more()?;
+                    self.fill_more(READ_SIZE)?;
                     continue;
                 }
                 Err(e) => return protocol(format!("response head: {e}")),
@@ -180,7 +183,7 @@ impl Connection {
                     return protocol("a chunk-size line over 1 KiB");
                 }
                 Ok(httparse::Status::Partial) => {
-                    self.fill_more()?;
+                    self.fill_more(READ_SIZE)?;
                     continue;
                 }
                 Err(_) => return protocol("an invalid chunk size"),
@@ -195,7 +198,7 @@ impl Connection {
                 return Ok(body);
             }
             while self.pending().len() < line + size + 2 {
-                self.fill_more()?;
+                self.fill_more(line + size + 2 - self.pending().len())?;
             }
             let chunk = &self.pending()[line..line + size + 2];
             if !chunk.ends_with(b"\r\n") {
@@ -216,7 +219,7 @@ impl Connection {
                 }
                 Some(end) => self.consume(end + 2),
                 None if self.pending().len() > MAX_HEAD => return protocol("trailers over 64 KiB"),
-                None => self.fill_more()?,
+                None => self.fill_more(READ_SIZE)?,
             }
         }
     }
