@@ -8,7 +8,7 @@
 //! bootstrap; `--help`). It builds what it starts (`cargo build --release --example floor_runtime
 //! --example lambda_runtime_floor`, then `cargo build --release --bin origin-request`; `npm ci` in `peers/node-smithy` when
 //! `node_modules` is missing), then starts every implementation N times,
-//! round-robin (each round starts each implementation once, the order rotating by one every round),
+//! in rounds (each round starts each implementation once, in a new shuffled order every round),
 //! so that the noise of a shared machine falls on all of them alike. Each start gets a fresh Runtime
 //! API emulator (`tests/support/runtime_api.rs`) with the event already queued, a bare environment
 //! with the same credentials (1,000-character session token), and is killed once it asks for its
@@ -34,6 +34,9 @@ mod origin;
 mod runtime_api;
 
 use aws_credential_types::Credentials;
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use rand::seq::SliceRandom;
 use runtime_api::{OutcomeKind, RuntimeApi};
 use serde_json::Value;
 use std::ffi::OsString;
@@ -157,9 +160,15 @@ fn main() {
         start_once(implementation, &event, &credentials, &work).unwrap_or_else(|e| fail(e));
     }
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); implementations.len()];
+    // A new order every round (seeded, so a run can be repeated): which implementation starts just
+    // before another matters (a Node.js start leaves the CPU's caches cold for the next one), and a
+    // rotation kept each one always after the same predecessor — ours always after a Node.js
+    // package, the std floor always after ours.
+    let mut rng = SmallRng::seed_from_u64(0x5EED);
+    let mut order: Vec<usize> = (0..implementations.len()).collect();
     for round in 0..options.runs {
-        for offset in 0..implementations.len() {
-            let index = (round + offset) % implementations.len();
+        order.shuffle(&mut rng);
+        for &index in &order {
             let sample =
                 start_once(&implementations[index], &event, &credentials, &work).unwrap_or_else(|e| fail(e));
             samples[index].push(sample);
@@ -787,7 +796,7 @@ fn report(summaries: &[Summary], skipped: &[String], environment: &Environment, 
     let _ = writeln!(
         out,
         "Cold start, {} interleaved rounds (each implementation started once per round, order \
-         rotating), {}; {} ({} cores, shared with other jobs: load average {} before, {} after); {}.\n",
+         shuffled), {}; {} ({} cores, shared with other jobs: load average {} before, {} after); {}.\n",
         environment.runs,
         environment.when,
         environment.cpu,
