@@ -882,7 +882,7 @@ fn report(summaries: &[Summary], skipped: &[String], environment: &Environment, 
             let _ = writeln!(
                 out,
                 "\nNot goals, for reading the first one: the lambda_runtime floor (an echo handler on \
-                 the same stack) is {:.2}× the std floor; ours is {:.2}× the lambda_runtime floor.",
+                 lambda_runtime and tokio) is {:.2}× the std floor; ours is {:.2}× the lambda_runtime floor.",
                 l.first_response.median / f.first_response.median,
                 t / l.first_response.median
             );

@@ -7,7 +7,8 @@
 //! ([Runtime API](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html)). That is all
 //! [`serve`] does around a handler, in a few hundred lines instead of lambda_runtime's async stack
 //! (tokio, hyper, tower): `origin-request` does no I/O of its own, and the async stack was most of
-//! its cold start (`cargo bench --bench cold_start`; the README's cold-start section).
+//! what it spent above a std-only loop at a cold start (`cargo bench --bench cold_start`; the
+//! README's cold-start section).
 //!
 //! What it does as lambda_runtime does: the same error document (`errorType`, `errorMessage`) and
 //! `Lambda-Runtime-Function-Error-Type` header; a failed Runtime API call ends the process (Lambda
