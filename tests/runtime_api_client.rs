@@ -201,8 +201,9 @@ fn read_request(stream: &mut TcpStream) -> String {
 
 #[test]
 fn a_closed_connection_is_reopened_for_the_next_call() {
+    // A later `Connection` header does not take back an earlier `close`.
     let next = b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a1\r\nConnection: close\r\n\
-                 Content-Length: 2\r\n\r\n{}"
+                 Connection: upgrade\r\nContent-Length: 2\r\n\r\n{}"
         .to_vec();
     // An interim response first, and a body framed by the end of the connection.
     let accepted = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\n\r\n{\"status\":\"OK\"}".to_vec();
@@ -223,7 +224,17 @@ fn a_closed_connection_is_reopened_for_the_next_call() {
 /// What the client says when the API misbehaves: an error naming the call, never a panic.
 #[test]
 fn refusals_and_malformed_answers_are_errors_that_say_what_happened() {
-    let cases: [(&str, &[u8], &[&str]); 7] = [
+    let cases: [(&str, &[u8], &[&str]); 9] = [
+        (
+            "a signed length",
+            b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nContent-Length: +2\r\n\r\n{}",
+            &["malformed HTTP", "Content-Length \"+2\""],
+        ),
+        (
+            "a framing header that is not text",
+            b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nTransfer-Encoding: chunked\x80\r\n\r\n",
+            &["malformed HTTP", "Transfer-Encoding header that is not text"],
+        ),
         (
             "500",
             b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 38\r\n\r\n{\"errorType\":\"Runtime.Unknown\",\"x\":1}\n",
@@ -274,6 +285,41 @@ fn refusals_and_malformed_answers_are_errors_that_say_what_happened() {
     let error = Client::new(unused.to_string()).next_invocation().unwrap_err();
     assert!(matches!(error, Error::Io { .. }), "{error}");
     assert!(error.to_string().contains(&unused.to_string()), "{error}");
+}
+
+/// A 304 has no body, whatever its `Content-Length` says: the answer is a refusal at once, not a
+/// wait for bytes that never come (the server keeps the connection open).
+#[test]
+fn a_304_with_a_length_is_a_refusal_not_a_wait() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let (done, finished) = std::sync::mpsc::channel();
+    let server = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        read_request(&mut stream);
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nContent-Length: 2\r\n\r\n{}")
+            .unwrap();
+        read_request(&mut stream);
+        stream
+            .write_all(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n")
+            .unwrap();
+        // Held open until the client has answered (or the test gave up on it).
+        let _ = finished.recv_timeout(std::time::Duration::from_secs(10));
+    });
+    let (sent, outcome) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let mut client = Client::new(address);
+        client.next_invocation().unwrap();
+        let _ = sent.send(client.respond("a", b"{}"));
+    });
+    let result = outcome.recv_timeout(std::time::Duration::from_secs(5));
+    let _ = done.send(());
+    server.join().unwrap();
+    let error = result
+        .expect("the client still waits for a body after a 304")
+        .unwrap_err();
+    assert!(matches!(error, Error::Refused { status: 304, .. }), "{error}");
 }
 
 proptest! {

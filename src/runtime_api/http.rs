@@ -148,6 +148,7 @@ impl Connection {
 
     /// Reads the status line and headers (skipping any interim `1xx` response).
     fn read_head(&mut self) -> Result<(Response, Framing), Failure> {
+        let mut interim = 0;
         loop {
             let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
             let mut parsed = httparse::Response::new(&mut headers);
@@ -164,6 +165,10 @@ impl Connection {
             };
             let status = parsed.code.unwrap_or_default();
             if (100..200).contains(&status) && status != 101 {
+                interim += length;
+                if interim > MAX_HEAD {
+                    return protocol("interim (1xx) responses over 64 KiB");
+                }
                 self.consume(length);
                 continue;
             }
@@ -211,14 +216,20 @@ impl Connection {
 
     /// The trailer fields after the last chunk, up to and including the empty line.
     fn skip_trailers(&mut self) -> Result<(), Failure> {
+        let mut skipped = 0;
         loop {
+            if skipped + self.pending().len() > MAX_HEAD {
+                return protocol("trailers over 64 KiB");
+            }
             match self.pending().windows(2).position(|w| w == b"\r\n") {
                 Some(0) => {
                     self.consume(2);
                     return Ok(());
                 }
-                Some(end) => self.consume(end + 2),
-                None if self.pending().len() > MAX_HEAD => return protocol("trailers over 64 KiB"),
+                Some(end) => {
+                    skipped += end + 2;
+                    self.consume(end + 2);
+                }
                 None => self.fill_more(READ_SIZE)?,
             }
         }
@@ -233,22 +244,28 @@ fn read_headers(
 ) -> Result<(Response, Framing), Failure> {
     let mut response = Response {
         status,
-        close: http_1_0,
         ..Response::default()
     };
     let mut length = None;
     let mut chunked = false;
+    let (mut close, mut keep_alive) = (false, false);
     for header in headers {
-        let Ok(value) = std::str::from_utf8(header.value) else {
-            continue;
-        };
-        let value = value.trim();
         let name = header.name;
         let is = |expected: &str| name.eq_ignore_ascii_case(expected);
+        let framing = is("content-length") || is("transfer-encoding") || is("connection");
+        let value = match std::str::from_utf8(header.value) {
+            Ok(value) => value.trim(),
+            Err(_) if framing => return protocol(format!("a {name} header that is not text")),
+            Err(_) => continue,
+        };
         if is("content-length") {
-            let parsed: usize = value
-                .parse()
-                .map_or_else(|_| protocol(format!("Content-Length {value:?}")), Ok)?;
+            if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+                return protocol(format!("Content-Length {value:?}"));
+            }
+            let parsed: usize = value.parse().map_or_else(
+                |_| protocol(format!("a body of {value} bytes (at most 16 MiB)")),
+                Ok,
+            )?;
             if length.is_some_and(|l| l != parsed) {
                 return protocol("two different Content-Length headers");
             }
@@ -264,7 +281,8 @@ fn read_headers(
             chunked = true;
         } else if is("connection") {
             let has = |token: &str| value.split(',').any(|t| t.trim().eq_ignore_ascii_case(token));
-            response.close = has("close") || (http_1_0 && !has("keep-alive"));
+            close |= has("close");
+            keep_alive |= has("keep-alive");
         } else if is("lambda-runtime-aws-request-id") {
             response.request_id = Some(value.to_owned());
         } else if is("lambda-runtime-deadline-ms") {
@@ -275,12 +293,15 @@ fn read_headers(
             response.trace_id = Some(value.to_owned());
         }
     }
-    let framing = if chunked {
+    // Both framings at once: the chunks frame this body, and the connection is not reused.
+    response.close = close || (http_1_0 && !keep_alive) || (chunked && length.is_some());
+    let framing = if status == 204 || status == 304 {
+        // Never a body, whatever the headers say (a 304 may give the resource's length).
+        Framing::Length(0)
+    } else if chunked {
         Framing::Chunked
     } else if let Some(length) = length {
         Framing::Length(length)
-    } else if status == 204 || status == 304 {
-        Framing::Length(0)
     } else {
         Framing::UntilClose
     };
