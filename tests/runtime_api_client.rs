@@ -3,7 +3,11 @@
 //! sockets for what a well-behaved server never sends. `tests/bootstrap.rs` and
 //! `tests/object_lambda.rs` run the bootstraps on it against the Runtime API emulator.
 
+#[path = "support/object_lambda.rs"]
+mod object_lambda;
+
 use edge_signer::runtime_api::{Client, Diagnostic, Error, Invocation};
+use object_lambda::Received;
 use proptest::prelude::*;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -21,42 +25,9 @@ fn event(len: usize) -> Vec<u8> {
     (0..len).map(|i| b"0123456789abcdef"[i % 16]).collect()
 }
 
-/// A request tiny_http received: method, path, headers (lower-cased names), body.
-struct Received {
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Received {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 fn receive(server: &Server) -> (tiny_http::Request, Received) {
     let mut request = server.recv().unwrap();
-    let mut body = Vec::new();
-    request.as_reader().read_to_end(&mut body).unwrap();
-    let received = Received {
-        method: request.method().to_string(),
-        path: request.url().to_owned(),
-        headers: request
-            .headers()
-            .iter()
-            .map(|h| {
-                (
-                    h.field.as_str().as_str().to_ascii_lowercase(),
-                    h.value.to_string(),
-                )
-            })
-            .collect(),
-        body,
-    };
+    let received = Received::read(&mut request);
     (request, received)
 }
 
@@ -114,14 +85,10 @@ fn events_in_either_framing_arrive_whole_and_answers_are_posted_as_lambda_expect
         );
         client.respond(&invocation.request_id, b"{\"ok\":true}").unwrap();
         let (next, post) = served.join().unwrap();
-        assert_eq!(
-            (next.method.as_str(), next.path.as_str()),
-            ("GET", NEXT),
-            "{case}"
-        );
+        assert_eq!((next.method.as_str(), next.url.as_str()), ("GET", NEXT), "{case}");
         assert_eq!(post.method, "POST", "{case}");
         assert_eq!(
-            post.path, "/2018-06-01/runtime/invocation/8476a536-e9f4-11e8-9739-2dfe598c3fcd/response",
+            post.url, "/2018-06-01/runtime/invocation/8476a536-e9f4-11e8-9739-2dfe598c3fcd/response",
             "{case}"
         );
         assert_eq!(post.body, b"{\"ok\":true}", "{case}");
@@ -140,7 +107,7 @@ fn errors_are_posted_as_json_with_the_error_type_header() {
     client.fail(&invocation.request_id, &diagnostic).unwrap();
     let (_, post) = served.join().unwrap();
     assert!(
-        post.path
+        post.url
             .ends_with("/invocation/8476a536-e9f4-11e8-9739-2dfe598c3fcd/error")
     );
     assert_eq!(

@@ -136,7 +136,7 @@ impl Client {
     /// Waits for the next event (a long poll: as long as Lambda has none to give).
     pub fn next_invocation(&mut self) -> Result<Invocation, Error> {
         const CALL: &str = "GET /invocation/next";
-        let response = self.call(CALL, "GET", "/invocation/next", None, &[])?;
+        let response = self.call(CALL, "GET", "/invocation/next", false, &[])?;
         if response.status != 200 {
             return Err(self.refused(CALL, &response));
         }
@@ -157,30 +157,24 @@ impl Client {
     /// Posts the answer to invocation `request_id`.
     pub fn respond(&mut self, request_id: &str, body: &[u8]) -> Result<(), Error> {
         let path = format!("/invocation/{request_id}/response");
-        self.post("POST /invocation/{id}/response", &path, None, body)
+        self.post("POST /invocation/{id}/response", &path, false, body)
     }
 
     /// Posts the error of invocation `request_id`.
     pub fn fail(&mut self, request_id: &str, diagnostic: &Diagnostic) -> Result<(), Error> {
         let path = format!("/invocation/{request_id}/error");
         let body = diagnostic.to_json();
-        self.post("POST /invocation/{id}/error", &path, Some(diagnostic), &body)
+        self.post("POST /invocation/{id}/error", &path, true, &body)
     }
 
     /// Reports that the function could not start.
     pub fn init_failed(&mut self, diagnostic: &Diagnostic) -> Result<(), Error> {
         let body = diagnostic.to_json();
-        self.post("POST /init/error", "/init/error", Some(diagnostic), &body)
+        self.post("POST /init/error", "/init/error", true, &body)
     }
 
-    fn post(
-        &mut self,
-        call: &'static str,
-        path: &str,
-        error: Option<&Diagnostic>,
-        body: &[u8],
-    ) -> Result<(), Error> {
-        let response = self.call(call, "POST", path, error, body)?;
+    fn post(&mut self, call: &'static str, path: &str, is_error: bool, body: &[u8]) -> Result<(), Error> {
+        let response = self.call(call, "POST", path, is_error, body)?;
         if !(200..300).contains(&response.status) {
             return Err(self.refused(call, &response));
         }
@@ -194,7 +188,7 @@ impl Client {
         call: &'static str,
         method: &str,
         path: &str,
-        error: Option<&Diagnostic>,
+        is_error: bool,
         body: &[u8],
     ) -> Result<Response, Error> {
         let request = &mut self.request;
@@ -211,7 +205,7 @@ impl Client {
             request.extend_from_slice(b"\r\nContent-Type: application/json\r\nContent-Length: ");
             request.extend_from_slice(body.len().to_string().as_bytes());
         }
-        if error.is_some() {
+        if is_error {
             // Lambda's own runtimes send `Unhandled`; the type is in the body.
             request.extend_from_slice(b"\r\nLambda-Runtime-Function-Error-Type: Unhandled");
         }

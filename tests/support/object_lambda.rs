@@ -38,6 +38,27 @@ pub struct Received {
 }
 
 impl Received {
+    /// What tiny_http received: method, target, headers and the whole body.
+    pub fn read(request: &mut tiny_http::Request) -> Self {
+        let mut body = Vec::new();
+        let _ = request.as_reader().read_to_end(&mut body);
+        Self {
+            method: request.method().to_string(),
+            url: request.url().to_owned(),
+            headers: request
+                .headers()
+                .iter()
+                .map(|h| {
+                    (
+                        h.field.as_str().as_str().to_ascii_lowercase(),
+                        h.value.as_str().to_owned(),
+                    )
+                })
+                .collect(),
+            body,
+        }
+    }
+
     /// The single value of header `name` (any case); `None` if absent, panics if repeated.
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
@@ -114,23 +135,7 @@ fn serve<T: Send + Sync + 'static>(
         let server = Arc::clone(&server);
         thread::spawn(move || {
             for mut request in server.incoming_requests() {
-                let mut body = Vec::new();
-                let _ = request.as_reader().read_to_end(&mut body);
-                let received = Received {
-                    method: request.method().to_string(),
-                    url: request.url().to_owned(),
-                    headers: request
-                        .headers()
-                        .iter()
-                        .map(|h| {
-                            (
-                                h.field.as_str().as_str().to_ascii_lowercase(),
-                                h.value.as_str().to_owned(),
-                            )
-                        })
-                        .collect(),
-                    body,
-                };
+                let received = Received::read(&mut request);
                 let response = answer(&shared, &received);
                 shared.received.lock().unwrap().push(received);
                 let _ = request.respond(response);
