@@ -1,11 +1,12 @@
 //! Step 3 of SigV4: the signing key, derived from the secret for one day, region and service, and
 //! a small cache so that the hot path derives it once a day instead of on every request.
 
+use super::sha::HmacKey;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::sync::Mutex;
 
-pub(crate) type HmacSha256 = Hmac<Sha256>;
+type HmacSha256 = Hmac<Sha256>;
 
 /// How many (secret, date, region, service) keys the cache holds. A function signs for one or two
 /// scopes; around midnight it briefly needs the keys of two days.
@@ -47,8 +48,8 @@ struct Entry {
     date: String,
     region: String,
     service: String,
-    /// HMAC state already keyed with the signing key: cloning it skips the key schedule too.
-    mac: HmacSha256,
+    /// The signing key as HMAC states: copying them skips the key's two blocks too.
+    mac: HmacKey,
 }
 
 /// Signing keys by (secret, date, region, service), so a key is derived once per day and scope.
@@ -106,17 +107,15 @@ impl SigningKeyCache {
     }
 
     /// An HMAC keyed with the signing key of this scope, derived on first use.
-    pub(crate) fn keyed_mac(&self, secret: &str, date: &str, region: &str, service: &str) -> HmacSha256 {
+    pub(crate) fn keyed_mac(&self, secret: &str, date: &str, region: &str, service: &str) -> HmacKey {
         let mut entries = self.lock();
         let hit = entries
             .iter()
             .find(|e| e.date == date && e.region == region && e.service == service && e.secret == secret);
         if let Some(entry) = hit {
-            return entry.mac.clone();
+            return entry.mac;
         }
-        let key = signing_key(secret, date, region, service);
-        let mac = HmacSha256::new_from_slice(&key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        let mac = HmacKey::new(&signing_key(secret, date, region, service));
         if entries.len() == CAPACITY {
             entries.remove(0);
         }
@@ -125,7 +124,7 @@ impl SigningKeyCache {
             date: date.to_owned(),
             region: region.to_owned(),
             service: service.to_owned(),
-            mac: mac.clone(),
+            mac,
         });
         mac
     }
@@ -135,10 +134,10 @@ impl SigningKeyCache {
 mod tests {
     use super::*;
 
-    fn tag(mac: HmacSha256) -> String {
-        let mut mac = mac;
-        mac.update(b"x");
-        hex::encode(mac.finalize().into_bytes())
+    fn tag(mac: HmacKey) -> String {
+        let mut inner = mac.start();
+        inner.update(b"x");
+        hex::encode(mac.finish(&mut inner))
     }
 
     #[test]
@@ -150,8 +149,10 @@ mod tests {
         let after = tag(cache.keyed_mac(secret, "20150831", "us-east-1", "s3"));
         assert_eq!(before, again);
         assert_eq!(cache.len(), 2);
-        let fresh = HmacSha256::new_from_slice(&signing_key(secret, "20150831", "us-east-1", "s3")).unwrap();
-        assert_eq!(after, tag(fresh));
+        assert_eq!(
+            after,
+            hex::encode(hmac(&signing_key(secret, "20150831", "us-east-1", "s3"), b"x"))
+        );
         assert_ne!(before, after);
     }
 

@@ -2,14 +2,13 @@
 //! same canonical request, but hashed as it is written instead of kept as text, and returned as the
 //! four header values alone.
 
-use super::canonical::{Canonical, Sink};
+use super::canonical::Canonical;
+use super::sha::Sha256;
 use super::sign::{authorization, check, hex_sha256, hex_str, write_string_to_sign};
 use super::{
     AmzDate, PayloadChecksumKind, SignableRequest, SignatureLocation, SigningError, SigningKeyCache,
     SigningParams, SigningSettings,
 };
-use sha2::Sha256;
-use sha2::digest::{FixedOutput, Update};
 use std::borrow::Cow;
 
 /// What header signing adds to a request: the headers of [`SigningOutput::headers`](super::SigningOutput),
@@ -128,21 +127,18 @@ pub fn sign_headers<'a>(
     let canonical = Canonical::new(request, params, &added, &credential)?;
 
     let mut hash = Sha256::default();
-    let mut sink = HashSink::new(&mut hash);
-    canonical.write(&mut sink);
-    sink.flush();
-    let hashed = hex_sha256(hash.finalize_fixed().into());
+    canonical.write(&mut hash);
+    let hashed = hex_sha256(hash.finish());
 
-    let mut mac = keys.keyed_mac(
+    let key = keys.keyed_mac(
         params.credentials.secret_access_key(),
         credential.day,
         params.region,
         params.service,
     );
-    let mut sink = HashSink::new(&mut mac);
-    write_string_to_sign(&mut sink, date_time, &credential, hex_str(&hashed));
-    sink.flush();
-    let signature = hex_sha256(mac.finalize_fixed().into());
+    key.restart(&mut hash); // the same buffer, for the string to sign
+    write_string_to_sign(&mut hash, date_time, &credential, hex_str(&hashed));
+    let signature = hex_sha256(key.finish(&mut hash));
 
     let authorization = authorization(&credential, &canonical, hex_str(&signature));
     drop(canonical); // it borrows the payload hash, which the result takes
@@ -153,86 +149,4 @@ pub fn sign_headers<'a>(
             .then_some(checked.payload_hash),
         authorization,
     })
-}
-
-/// How many bytes [`HashSink`] gathers before it hashes them.
-const BUFFER: usize = 256;
-
-/// Feeds text to a hash (SHA-256, or the keyed HMAC) as it is written. Small pieces are gathered
-/// in a buffer on the stack, since one `update` per piece costs more than copying it; a piece of
-/// half the buffer or more (the session token) goes to the hash without a copy. Borrows the hash,
-/// so that neither it nor the buffer is moved.
-struct HashSink<'d, D> {
-    digest: &'d mut D,
-    buffer: [u8; BUFFER],
-    /// How much of `buffer` is filled; never more than `BUFFER`.
-    len: usize,
-}
-
-impl<'d, D: Update> HashSink<'d, D> {
-    fn new(digest: &'d mut D) -> Self {
-        Self {
-            digest,
-            buffer: [0; BUFFER],
-            len: 0,
-        }
-    }
-
-    /// Hashes what is gathered. Call it once everything is written.
-    fn flush(&mut self) {
-        self.digest
-            .update(self.buffer.get(..self.len).unwrap_or_default());
-        self.len = 0;
-    }
-
-    /// The slow path of [`Sink::put`]: the piece does not fit.
-    #[inline(never)]
-    fn put_slow(&mut self, bytes: &[u8]) {
-        self.flush();
-        match self
-            .buffer
-            .get_mut(..bytes.len())
-            .filter(|_| bytes.len() < BUFFER / 2)
-        {
-            Some(free) => {
-                free.copy_from_slice(bytes);
-                self.len = bytes.len();
-            }
-            None => self.digest.update(bytes),
-        }
-    }
-}
-
-impl<D: Update> Sink for HashSink<'_, D> {
-    #[inline]
-    fn put(&mut self, text: &str) {
-        let bytes = text.as_bytes();
-        match self.buffer.get_mut(self.len..self.len + bytes.len()) {
-            Some(free) => {
-                free.copy_from_slice(bytes);
-                self.len += bytes.len();
-            }
-            None => self.put_slow(bytes),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use sha2::Digest;
-
-    #[test]
-    fn the_hash_sink_hashes_what_a_string_would_hold() {
-        let pieces: Vec<String> = (0..300).map(|i| "x".repeat(i * 7 % 301)).collect();
-        let mut text = String::new();
-        let mut hash = Sha256::default();
-        let mut sink = HashSink::new(&mut hash);
-        for piece in &pieces {
-            text.put(piece);
-            sink.put(piece);
-        }
-        sink.flush();
-        assert_eq!(hash.finalize_fixed(), Sha256::digest(text.as_bytes()));
-    }
 }

@@ -34,6 +34,7 @@ pub mod key;
 mod lean;
 mod request;
 mod settings;
+mod sha;
 mod sign;
 mod time;
 

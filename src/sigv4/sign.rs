@@ -2,12 +2,11 @@
 
 use super::canonical::{Added, Canonical, Credential, Sink, encode_component};
 use super::key::SigningKeyCache;
+use super::sha::Sha256;
 use super::{
     ALGORITHM, AmzDate, EMPTY_PAYLOAD_SHA256, PayloadChecksumKind, SessionTokenMode, SignableBody,
     SignableRequest, SignatureLocation, SigningError, SigningParams, UNSIGNED_PAYLOAD,
 };
-use hmac::Mac;
-use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 
 /// The result of signing: the signature, the intermediate texts (for tests and debugging; the
@@ -227,18 +226,19 @@ pub fn sign<'a>(
     let mut canonical_request = String::with_capacity(canonical.len());
     canonical.write(&mut canonical_request);
 
-    let hashed = hex_sha256(Sha256::digest(canonical_request.as_bytes()).into());
+    let hashed = hex_sha256(Sha256::digest(canonical_request.as_bytes()));
     let mut string_to_sign = String::with_capacity(ALGORITHM.len() + 19 + credential.scope_len() + 64);
     write_string_to_sign(&mut string_to_sign, date_time, &credential, hex_str(&hashed));
 
-    let mut mac = keys.keyed_mac(
+    let key = keys.keyed_mac(
         params.credentials.secret_access_key(),
         credential.day,
         params.region,
         params.service,
     );
+    let mut mac = key.start();
     mac.update(string_to_sign.as_bytes());
-    let signature = hex_sha256(mac.finalize().into_bytes().into());
+    let signature = hex_sha256(key.finish(&mut mac));
     let signature = hex_str(&signature).to_owned();
 
     let mut headers = Vec::new();
