@@ -124,7 +124,8 @@ pub fn sign_headers<'a>(
         ..*params
     };
     let (date_time, credential, added) = checked.parts(params);
-    let canonical = Canonical::new(request, params, &added, &credential)?;
+    let mut canonical = Canonical::empty(request.method, added.payload_hash);
+    canonical.fill(request, params, &added, &credential)?;
 
     let mut hash = Sha256::default();
     canonical.write(&mut hash);
