@@ -32,6 +32,11 @@ pub const PATH_ENCODE: &AsciiSet = &URI_ENCODE.remove(b'/');
 pub(crate) trait Sink {
     /// Appends `text`.
     fn put(&mut self, text: &str);
+
+    /// Appends 64 hex digits (a hash or a signature).
+    fn put_hex(&mut self, hex: &[u8; 64]) {
+        self.put(std::str::from_utf8(hex).unwrap_or_default());
+    }
 }
 
 impl Sink for String {
@@ -325,10 +330,20 @@ fn canonical_headers<'a>(
         });
     }
     // Stable: repeated names keep their order. Already sorted is the common case.
-    if !headers.is_sorted_by(|a: &Header<'_>, b| a.name <= b.name) {
+    if !headers.is_sorted_by(|a: &Header<'_>, b| name_le(&a.name, &b.name)) {
         headers.sort_by(|a, b| a.name.cmp(&b.name));
     }
     Ok(())
+}
+
+/// `a <= b`, compared here: header names are short and share prefixes (`x-amz-`), and a call
+/// to `memcmp` per pair cost more than the comparison.
+fn name_le(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    match a.iter().zip(b).find(|(x, y)| x != y) {
+        Some((x, y)) => x < y,
+        None => a.len() <= b.len(),
+    }
 }
 
 /// A 256-entry membership table: one load per byte on the hot path instead of a search.
@@ -376,12 +391,10 @@ fn header_name(name: &str) -> Option<Cow<'_, str>> {
 
 /// A header value as signed (see [`normalize_value`]); `None` if it holds a control character.
 fn header_value(value: &str) -> Option<Cow<'_, str>> {
-    // One screening pass without an early exit, so that it vectorises: `(b + 1) as i8 < 0x22`
+    // One screening pass, in vector blocks: `(b + 1) as i8 < 0x22`
     // holds for controls, tab, space, DEL and every non-ASCII byte. Most values (hosts, ids,
     // dates) have none of them: nothing to check further, nothing to trim or collapse.
-    let plain = !value
-        .bytes()
-        .fold(false, |suspect, b| suspect | ((b.wrapping_add(1) as i8) < 0x22));
+    let plain = !crate::scan::any_byte(value.as_bytes(), |b| (b.wrapping_add(1) as i8) < 0x22);
     if plain {
         Some(Cow::Borrowed(value))
     } else if super::sign::has_control(value.as_bytes()) {
@@ -424,7 +437,9 @@ pub fn canonical_path(
     if !path.starts_with('/') {
         return Err(invalid("it must start with '/'"));
     }
-    if encoding == PercentEncodingMode::Single && path.bytes().fold(true, |ok, b| ok & is_path_byte(b)) {
+    if encoding == PercentEncodingMode::Single
+        && !crate::scan::any_byte(path.as_bytes(), |b| !is_path_byte(b))
+    {
         // The common case, checked a block of bytes at a time: only the escapes are left to check.
         check_escapes(path).map_err(invalid)?;
     } else {
@@ -529,7 +544,7 @@ type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
 /// first `=`; empty parts are skipped; each side is form-decoded (`+` is a space) and URI-encoded
 /// again.
 fn query_pairs<'q>(query: &'q str, pairs: &mut Query<'q>) -> Result<(), SigningError> {
-    if query.bytes().fold(false, |bad, b| bad | (b < 0x20) | (b == 0x7f)) {
+    if crate::scan::any_byte(query.as_bytes(), |b| (b < 0x20) | (b == 0x7f)) {
         return Err(SigningError::InvalidQuery("it holds a control character"));
     }
     // Split by hand: `str::split` and `split_once` with a `char` pattern cost more than the
@@ -732,6 +747,27 @@ mod tests {
         }
         assert_eq!(header_name(""), None);
         assert_eq!(header_value(" a  b "), Some(Cow::Borrowed("a b")));
+    }
+
+    #[test]
+    fn names_compare_as_strings_do() {
+        let names = [
+            "",
+            "a",
+            "ab",
+            "b",
+            "host",
+            "x-amz-cf-id",
+            "x-amz-content-sha256",
+            "x-amz-date",
+            "x-amz-date2",
+            "é",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(name_le(a, b), a <= b, "{a:?} <= {b:?}");
+            }
+        }
     }
 
     #[test]

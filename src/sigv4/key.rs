@@ -2,6 +2,8 @@
 //! a small cache so that the hot path derives it once a day instead of on every request.
 
 use super::sha::HmacKey;
+use super::sign::has_control;
+use super::{SigningError, SigningParams};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::sync::Mutex;
@@ -50,6 +52,38 @@ struct Entry {
     service: String,
     /// The signing key as HMAC states: copying them skips the key's two blocks too.
     mac: HmacKey,
+    /// The access key id and session token last checked with this key (see
+    /// [`SigningKeyCache::checked_key`]).
+    access_key: String,
+    token: Option<String>,
+}
+
+/// Printable ASCII but `/`, as comparisons.
+fn is_scope_byte(b: u8) -> bool {
+    (b.wrapping_sub(b'!') <= b'~' - b'!') & (b != b'/')
+}
+
+/// A part of the credential scope (or the access key id before it): non-empty printable ASCII
+/// without `/`, which would change the scope's meaning.
+fn check_scope(what: &'static str, value: &str) -> Result<(), SigningError> {
+    if value.is_empty() || crate::scan::any_byte(value.as_bytes(), |b| !is_scope_byte(b)) {
+        return Err(SigningError::InvalidScope {
+            what,
+            value: value.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// The access key id, and the session token that goes into a header.
+fn check_credentials(access_key: &str, token: Option<&str>) -> Result<(), SigningError> {
+    check_scope("access key id", access_key)?;
+    if token.is_some_and(|t| has_control(t.as_bytes())) {
+        return Err(SigningError::InvalidHeaderValue(
+            "x-amz-security-token".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Signing keys by (secret, date, region, service), so a key is derived once per day and scope.
@@ -106,27 +140,52 @@ impl SigningKeyCache {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// An HMAC keyed with the signing key of this scope, derived on first use.
-    pub(crate) fn keyed_mac(&self, secret: &str, date: &str, region: &str, service: &str) -> HmacKey {
+    /// The signing key of `params`' scope on `day`, derived on first use, after the checks of
+    /// what signing puts into the request from `params`: the region, the service and the access
+    /// key id (the credential scope), and `token` (a header value).
+    ///
+    /// An entry remembers the access key id and token it was last checked with, so a function
+    /// that signs with the same credentials all day checks a kilobyte of session token once, not
+    /// on every signature: comparing it costs half as much as checking it again.
+    pub(crate) fn checked_key(
+        &self,
+        params: &SigningParams<'_>,
+        day: &str,
+        token: Option<&str>,
+    ) -> Result<HmacKey, SigningError> {
+        let (region, service) = (params.region, params.service);
+        let secret = params.credentials.secret_access_key();
+        let access_key = params.credentials.access_key_id();
         let mut entries = self.lock();
         let hit = entries
-            .iter()
-            .find(|e| e.date == date && e.region == region && e.service == service && e.secret == secret);
+            .iter_mut()
+            .find(|e| e.date == day && e.region == region && e.service == service && e.secret == secret);
         if let Some(entry) = hit {
-            return entry.mac;
+            // Its region and service were checked when it was made.
+            if entry.access_key != access_key || entry.token.as_deref() != token {
+                check_credentials(access_key, token)?;
+                entry.access_key = access_key.to_owned();
+                entry.token = token.map(str::to_owned);
+            }
+            return Ok(entry.mac);
         }
-        let mac = HmacKey::new(&signing_key(secret, date, region, service));
+        check_scope("region", region)?;
+        check_scope("service", service)?;
+        check_credentials(access_key, token)?;
+        let mac = HmacKey::new(&signing_key(secret, day, region, service));
         if entries.len() == CAPACITY {
             entries.remove(0);
         }
         entries.push(Entry {
             secret: secret.to_owned(),
-            date: date.to_owned(),
+            date: day.to_owned(),
             region: region.to_owned(),
             service: service.to_owned(),
             mac,
+            access_key: access_key.to_owned(),
+            token: token.map(str::to_owned),
         });
-        mac
+        Ok(mac)
     }
 }
 
@@ -134,19 +193,51 @@ impl SigningKeyCache {
 mod tests {
     use super::*;
 
+    use aws_credential_types::Credentials;
+    use std::time::UNIX_EPOCH;
+
     fn tag(mac: HmacKey) -> String {
         let mut inner = mac.start();
         inner.update(b"x");
         hex::encode(mac.finish(&mut inner))
     }
 
+    /// The key of `secret` for us-east-1 and s3 on `day`, through `cache`.
+    fn key(cache: &SigningKeyCache, secret: &str, day: &str) -> Result<HmacKey, SigningError> {
+        key_with(
+            cache,
+            &Credentials::new("AKIDEXAMPLE", secret, None, None, "test"),
+            "us-east-1",
+            day,
+            None,
+        )
+    }
+
+    fn key_with(
+        cache: &SigningKeyCache,
+        credentials: &Credentials,
+        region: &str,
+        day: &str,
+        token: Option<&str>,
+    ) -> Result<HmacKey, SigningError> {
+        let settings = super::super::SigningSettings::default();
+        let params = SigningParams {
+            credentials,
+            region,
+            service: "s3",
+            time: UNIX_EPOCH,
+            settings: &settings,
+        };
+        cache.checked_key(&params, day, token)
+    }
+
     #[test]
     fn cached_key_equals_fresh_derivation_and_changes_at_midnight() {
         let cache = SigningKeyCache::new();
         let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-        let before = tag(cache.keyed_mac(secret, "20150830", "us-east-1", "s3"));
-        let again = tag(cache.keyed_mac(secret, "20150830", "us-east-1", "s3"));
-        let after = tag(cache.keyed_mac(secret, "20150831", "us-east-1", "s3"));
+        let before = tag(key(&cache, secret, "20150830").unwrap());
+        let again = tag(key(&cache, secret, "20150830").unwrap());
+        let after = tag(key(&cache, secret, "20150831").unwrap());
         assert_eq!(before, again);
         assert_eq!(cache.len(), 2);
         assert_eq!(
@@ -159,12 +250,53 @@ mod tests {
     #[test]
     fn a_new_secret_is_a_new_key_and_the_cache_stays_bounded() {
         let cache = SigningKeyCache::new();
-        let a = tag(cache.keyed_mac("secret-a", "20150830", "us-east-1", "s3"));
-        let b = tag(cache.keyed_mac("secret-b", "20150830", "us-east-1", "s3"));
+        let a = tag(key(&cache, "secret-a", "20150830").unwrap());
+        let b = tag(key(&cache, "secret-b", "20150830").unwrap());
         assert_ne!(a, b);
         for i in 0..20 {
-            cache.keyed_mac(&format!("s{i}"), "20150830", "us-east-1", "s3");
+            key(&cache, &format!("s{i}"), "20150830").unwrap();
         }
         assert_eq!(cache.len(), CAPACITY);
+    }
+
+    #[test]
+    fn a_cached_key_still_refuses_a_bad_token_or_access_key_and_never_caches_a_bad_scope() {
+        let cache = SigningKeyCache::new();
+        let good = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
+        key_with(&cache, &good, "us-east-1", "20150830", Some("token")).unwrap();
+        // The same key, now with a token or an access key id that must not be signed.
+        let bad_token = key_with(&cache, &good, "us-east-1", "20150830", Some("tok\nen"));
+        assert_eq!(
+            bad_token.err(),
+            Some(SigningError::InvalidHeaderValue("x-amz-security-token".into()))
+        );
+        let slash = Credentials::new("AKID/EXAMPLE", "secret", None, None, "test");
+        let bad_key = key_with(&cache, &slash, "us-east-1", "20150830", Some("token"));
+        assert!(matches!(
+            bad_key,
+            Err(SigningError::InvalidScope {
+                what: "access key id",
+                ..
+            })
+        ));
+        // And again after a good one was remembered in between.
+        key_with(&cache, &good, "us-east-1", "20150830", Some("token")).unwrap();
+        assert!(key_with(&cache, &good, "us-east-1", "20150830", Some("tok\u{7f}")).is_err());
+        // A bad region is refused every time and never becomes an entry.
+        for _ in 0..2 {
+            let bad_region = key_with(&cache, &good, "us/east", "20150830", None);
+            assert!(matches!(
+                bad_region,
+                Err(SigningError::InvalidScope { what: "region", .. })
+            ));
+        }
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn scope_bytes_are_printable_ascii_but_slash() {
+        for b in 0..=255u8 {
+            assert_eq!(is_scope_byte(b), b.is_ascii_graphic() && b != b'/', "{b:#04x}");
+        }
     }
 }

@@ -114,7 +114,7 @@ pub fn sign_headers<'a>(
     keys: &SigningKeyCache,
 ) -> Result<HeaderSignature<'a>, SigningError> {
     // The token and the payload hash live as long as the request and the credentials.
-    let checked = check(request, params)?;
+    let checked = check(request, params, keys)?;
     let settings = SigningSettings {
         signature_location: SignatureLocation::Headers,
         ..*params.settings
@@ -131,14 +131,9 @@ pub fn sign_headers<'a>(
     canonical.write(&mut hash);
     let hashed = hex_sha256(hash.finish());
 
-    let key = keys.keyed_mac(
-        params.credentials.secret_access_key(),
-        credential.day,
-        params.region,
-        params.service,
-    );
+    let key = checked.key;
     key.restart(&mut hash); // the same buffer, for the string to sign
-    write_string_to_sign(&mut hash, date_time, &credential, hex_str(&hashed));
+    write_string_to_sign(&mut hash, date_time, &credential, &hashed);
     let signature = hex_sha256(key.finish(&mut hash));
 
     let authorization = authorization(&credential, &canonical, hex_str(&signature));

@@ -157,6 +157,10 @@ impl Sink for Sha256 {
     fn put(&mut self, text: &str) {
         self.update(text.as_bytes());
     }
+
+    fn put_hex(&mut self, hex: &[u8; 64]) {
+        self.update(hex);
+    }
 }
 
 /// Copies `src` into `dst`, of the same length. Most pieces of a canonical request are a few

@@ -2,7 +2,7 @@
 
 use super::canonical::{Added, Canonical, Credential, Sink, encode_component};
 use super::key::SigningKeyCache;
-use super::sha::Sha256;
+use super::sha::{HmacKey, Sha256};
 use super::{
     ALGORITHM, AmzDate, EMPTY_PAYLOAD_SHA256, PayloadChecksumKind, SessionTokenMode, SignableBody,
     SignableRequest, SignatureLocation, SigningError, SigningParams, UNSIGNED_PAYLOAD,
@@ -44,20 +44,15 @@ impl SigningOutput<'_> {
     }
 }
 
-/// Whether `bytes` holds an ASCII control character other than tab. Written without an early exit
-/// so that it vectorises: session tokens are a kilobyte and checked on every signature.
+/// Whether `bytes` holds an ASCII control character other than tab, in vector blocks (see
+/// [`crate::scan::any_byte`]).
 ///
 /// A first pass screens with one signed comparison per byte: `(b + 1) as i8 < 0x21` holds for every
 /// control byte (and DEL), but also for tab, space's neighbours below it and every non-ASCII byte,
 /// so only input that has one of those pays for the exact test.
 pub(crate) fn has_control(bytes: &[u8]) -> bool {
-    let suspect = bytes
-        .iter()
-        .fold(false, |suspect, &b| suspect | ((b.wrapping_add(1) as i8) < 0x21));
-    suspect
-        && bytes.iter().fold(false, |found, &b| {
-            found | ((b < 0x20 && b != b'\t') | (b == 0x7f))
-        })
+    crate::scan::any_byte(bytes, |b| (b.wrapping_add(1) as i8) < 0x21)
+        && crate::scan::any_byte(bytes, |b| ((b < 0x20) & (b != b'\t')) | (b == 0x7f))
 }
 
 /// A SHA-256 output in lower-case hex, as arithmetic on all 32 bytes at once, which vectorises:
@@ -74,22 +69,6 @@ pub(crate) fn hex_sha256(digest: [u8; 32]) -> [u8; 64] {
         slot.copy_from_slice(&pair.to_le_bytes());
     }
     out
-}
-
-/// Printable ASCII but `/`, as comparisons.
-fn is_scope_byte(b: u8) -> bool {
-    (b.wrapping_sub(b'!') <= b'~' - b'!') & (b != b'/')
-}
-
-fn check_scope(what: &'static str, value: &str) -> Result<(), SigningError> {
-    // Without an early exit, so that it vectorises.
-    if value.is_empty() || !value.bytes().fold(true, |ok, b| ok & is_scope_byte(b)) {
-        return Err(SigningError::InvalidScope {
-            what,
-            value: value.to_owned(),
-        });
-    }
-    Ok(())
 }
 
 /// The payload hash of `body` as the canonical request ends with it; borrowed unless computed.
@@ -109,10 +88,13 @@ fn payload_hash<'r>(body: &SignableBody<'r>) -> Result<Cow<'r, str>, SigningErro
     })
 }
 
-/// What both entry points check and work out before the canonical request: the scope, the token
-/// (checked once, here), the time and the payload hash.
+/// What both entry points check and work out before the canonical request: the time, the scope
+/// and the token (checked with the key, see [`SigningKeyCache::checked_key`]), and the payload
+/// hash.
 pub(super) struct Checked<'r, 'p> {
     pub date: AmzDate,
+    /// The signing key.
+    pub key: HmacKey,
     /// The session token to add to the request, if any.
     pub token: Option<&'p str>,
     /// The session token to sign, if any.
@@ -123,22 +105,17 @@ pub(super) struct Checked<'r, 'p> {
 pub(super) fn check<'r, 'p>(
     request: &SignableRequest<'r>,
     params: &SigningParams<'p>,
+    keys: &SigningKeyCache,
 ) -> Result<Checked<'r, 'p>, SigningError> {
     let settings = params.settings;
-    check_scope("region", params.region)?;
-    check_scope("service", params.service)?;
-    check_scope("access key id", params.credentials.access_key_id())?;
     let token = params
         .credentials
         .session_token()
         .filter(|_| settings.session_token_mode != SessionTokenMode::Omit);
-    if token.is_some_and(|t| has_control(t.as_bytes())) {
-        return Err(SigningError::InvalidHeaderValue(
-            "x-amz-security-token".to_owned(),
-        ));
-    }
+    let date = AmzDate::new(params.time)?;
     Ok(Checked {
-        date: AmzDate::new(params.time)?,
+        key: keys.checked_key(params, date.date(), token)?,
+        date,
         token,
         signed_token: token.filter(|_| settings.session_token_mode == SessionTokenMode::Include),
         payload_hash: payload_hash(&request.body)?,
@@ -170,14 +147,14 @@ pub(super) fn write_string_to_sign(
     out: &mut impl Sink,
     date_time: &str,
     credential: &Credential<'_>,
-    hashed: &str,
+    hashed: &[u8; 64],
 ) {
     for part in [ALGORITHM, "\n", date_time, "\n"] {
         out.put(part);
     }
     credential.write_scope(out);
     out.put("\n");
-    out.put(hashed);
+    out.put_hex(hashed);
 }
 
 /// The `Authorization` header: `ALGORITHM Credential=KEY/SCOPE, SignedHeaders=..., Signature=...`.
@@ -220,7 +197,7 @@ pub fn sign<'a>(
     keys: &SigningKeyCache,
 ) -> Result<SigningOutput<'a>, SigningError> {
     let settings = params.settings;
-    let checked = check(request, params)?;
+    let checked = check(request, params, keys)?;
     let (date_time, credential, added) = checked.parts(params);
     let canonical = Canonical::new(request, params, &added, &credential)?;
     let mut canonical_request = String::with_capacity(canonical.len());
@@ -228,14 +205,9 @@ pub fn sign<'a>(
 
     let hashed = hex_sha256(Sha256::digest(canonical_request.as_bytes()));
     let mut string_to_sign = String::with_capacity(ALGORITHM.len() + 19 + credential.scope_len() + 64);
-    write_string_to_sign(&mut string_to_sign, date_time, &credential, hex_str(&hashed));
+    write_string_to_sign(&mut string_to_sign, date_time, &credential, &hashed);
 
-    let key = keys.keyed_mac(
-        params.credentials.secret_access_key(),
-        credential.day,
-        params.region,
-        params.service,
-    );
+    let key = checked.key;
     let mut mac = key.start();
     mac.update(string_to_sign.as_bytes());
     let signature = hex_sha256(key.finish(&mut mac));
@@ -311,13 +283,6 @@ mod tests {
         }
         assert!(!has_control(b""));
         assert!(!has_control("tab\tand é and \u{80}".as_bytes()));
-    }
-
-    #[test]
-    fn scope_bytes_are_printable_ascii_but_slash() {
-        for b in 0..=255u8 {
-            assert_eq!(is_scope_byte(b), b.is_ascii_graphic() && b != b'/', "{b:#04x}");
-        }
     }
 
     #[test]
