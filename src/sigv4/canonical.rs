@@ -574,7 +574,7 @@ fn query_pairs<'q>(query: &'q str, pairs: &mut Query<'q>) -> Result<(), SigningE
 /// One side of a query parameter in canonical form: form-decoded, then URI-encoded (borrowed when
 /// that changes nothing).
 pub(crate) fn encode_query_component(raw: &str) -> Cow<'_, str> {
-    if raw.bytes().all(is_unreserved) {
+    if !crate::scan::any_byte(raw.as_bytes(), |b| !unreserved_by_comparison(b)) {
         return Cow::Borrowed(raw); // already canonical: nothing to decode or encode
     }
     Cow::Owned(encode_component(&form_decode(raw)).into_owned())
@@ -591,6 +591,12 @@ pub(crate) fn form_decode(raw: &str) -> Cow<'_, [u8]> {
 
 fn is_unreserved(b: u8) -> bool {
     UNRESERVED[usize::from(b)]
+}
+
+/// [`is_unreserved`] as comparisons, which vectorise (see [`crate::scan::any_byte`]).
+fn unreserved_by_comparison(b: u8) -> bool {
+    let letter = (b | 0x20).wrapping_sub(b'a') < 26;
+    letter | (b.wrapping_sub(b'0') < 10) | (b == b'-') | (b == b'.') | (b == b'_') | (b == b'~')
 }
 
 /// URI-encodes bytes, keeping only RFC 3986 unreserved characters.
@@ -747,6 +753,13 @@ mod tests {
         }
         assert_eq!(header_name(""), None);
         assert_eq!(header_value(" a  b "), Some(Cow::Borrowed("a b")));
+    }
+
+    #[test]
+    fn unreserved_bytes_are_the_tables() {
+        for b in 0..=255u8 {
+            assert_eq!(unreserved_by_comparison(b), is_unreserved(b), "{b:#04x}");
+        }
     }
 
     #[test]

@@ -150,16 +150,16 @@ impl SigningKeyCache {
     pub(crate) fn checked_key(
         &self,
         params: &SigningParams<'_>,
-        day: &str,
+        day: &[u8],
         token: Option<&str>,
     ) -> Result<HmacKey, SigningError> {
         let (region, service) = (params.region, params.service);
         let secret = params.credentials.secret_access_key();
         let access_key = params.credentials.access_key_id();
         let mut entries = self.lock();
-        let hit = entries
-            .iter_mut()
-            .find(|e| e.date == day && e.region == region && e.service == service && e.secret == secret);
+        let hit = entries.iter_mut().find(|e| {
+            e.date.as_bytes() == day && e.region == region && e.service == service && e.secret == secret
+        });
         if let Some(entry) = hit {
             // Its region and service were checked when it was made.
             if entry.access_key != access_key || entry.token.as_deref() != token {
@@ -172,6 +172,8 @@ impl SigningKeyCache {
         check_scope("region", region)?;
         check_scope("service", service)?;
         check_credentials(access_key, token)?;
+        // The day is eight digits (an `AmzDate`'s): only a caller's bug could make it not UTF-8.
+        let day = std::str::from_utf8(day).map_err(|_| SigningError::InvalidTime)?;
         let mac = HmacKey::new(&signing_key(secret, day, region, service));
         if entries.len() == CAPACITY {
             entries.remove(0);
@@ -228,7 +230,7 @@ mod tests {
             time: UNIX_EPOCH,
             settings: &settings,
         };
-        cache.checked_key(&params, day, token)
+        cache.checked_key(&params, day.as_bytes(), token)
     }
 
     #[test]

@@ -62,11 +62,11 @@ pub(crate) fn has_control(bytes: &[u8]) -> bool {
 pub(crate) fn hex_sha256(digest: [u8; 32]) -> [u8; 64] {
     // '0' + n, and 39 more ('a' - '0' - 10) for n above 9.
     let digit = |n: u8| n + b'0' + u8::from(n > 9) * 39;
-    let pairs: [u16; 32] =
-        std::array::from_fn(|i| u16::from_le_bytes([digit(digest[i] >> 4), digit(digest[i] & 0xf)]));
+    let high: [u8; 32] = std::array::from_fn(|i| digit(digest[i] >> 4));
+    let low: [u8; 32] = std::array::from_fn(|i| digit(digest[i] & 0xf));
     let mut out = [0u8; 64];
-    for (slot, pair) in out.chunks_exact_mut(2).zip(pairs) {
-        slot.copy_from_slice(&pair.to_le_bytes());
+    for ((pair, high), low) in out.chunks_exact_mut(2).zip(high).zip(low) {
+        pair.copy_from_slice(&[high, low]);
     }
     out
 }
@@ -114,7 +114,7 @@ pub(super) fn check<'r, 'p>(
         .filter(|_| settings.session_token_mode != SessionTokenMode::Omit);
     let date = AmzDate::new(params.time)?;
     Ok(Checked {
-        key: keys.checked_key(params, date.date(), token)?,
+        key: keys.checked_key(params, date.date_bytes(), token)?,
         date,
         token,
         signed_token: token.filter(|_| settings.session_token_mode == SessionTokenMode::Include),

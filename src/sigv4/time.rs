@@ -28,14 +28,16 @@ impl AmzDate {
         if year > 9999 {
             return Err(SigningError::InvalidTime);
         }
-        let mut out = *b"00000000T000000Z";
-        put_digits(&mut out[0..4], year);
-        put_digits(&mut out[4..6], u32::from(u8::from(utc.month())));
-        put_digits(&mut out[6..8], u32::from(utc.day()));
-        put_digits(&mut out[9..11], u32::from(utc.hour()));
-        put_digits(&mut out[11..13], u32::from(utc.minute()));
-        put_digits(&mut out[13..15], u32::from(utc.second()));
-        Ok(Self(out))
+        let (month, day) = (u8::from(utc.month()), utc.day());
+        let ([y1, y2], [y3, y4]) = (pair(year / 100), pair(year % 100));
+        let [mo1, mo2] = pair(u32::from(month));
+        let [d1, d2] = pair(u32::from(day));
+        let [h1, h2] = pair(u32::from(utc.hour()));
+        let [mi1, mi2] = pair(u32::from(utc.minute()));
+        let [s1, s2] = pair(u32::from(utc.second()));
+        Ok(Self([
+            y1, y2, y3, y4, mo1, mo2, d1, d2, b'T', h1, h2, mi1, mi2, s1, s2, b'Z',
+        ]))
     }
 
     /// `YYYYMMDDTHHMMSSZ`.
@@ -48,13 +50,28 @@ impl AmzDate {
     pub fn date(&self) -> &str {
         &self.date_time()[..8]
     }
+
+    /// The bytes of [`AmzDate::date`], for a comparison that needs no UTF-8 check.
+    pub(crate) fn date_bytes(&self) -> &[u8] {
+        self.0.get(..8).unwrap_or_default()
+    }
 }
 
-fn put_digits(out: &mut [u8], mut value: u32) {
-    for slot in out.iter_mut().rev() {
-        *slot = b'0' + (value % 10) as u8;
-        value /= 10;
+/// "00" to "99", so that a date is written with one load per two digits instead of a division
+/// per digit.
+const PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        pairs[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
     }
+    pairs
+};
+
+/// The two digits of `value`, below 100.
+fn pair(value: u32) -> [u8; 2] {
+    PAIRS.get(value as usize).copied().unwrap_or(*b"00")
 }
 
 #[cfg(test)]
