@@ -59,10 +59,12 @@ fn two(a: u8, b: u8) -> Two {
     Two::new(a, b)
 }
 /// Whether `test` holds for any byte of `bytes`. `test` must be pure comparisons (no table
-/// lookups), so that the blocks compile to vector compares: 16 bytes at a time, then the last 16
-/// again (overlapping) for the rest, or two overlapping words of 8 for fewer than 16 bytes. An
-/// iterator's `fold` over the slice left a byte-at-a-time loop for the rest of every string, and
-/// most strings here (header values, paths, query strings) are shorter than a few blocks.
+/// lookups), so that the loop compiles to vector compares: over the whole 16-byte blocks (a vector
+/// loop with no byte-at-a-time rest), then over the last 16 bytes again, overlapping. An iterator's
+/// `fold` over the whole slice left a byte-at-a-time loop for the rest of every string, and most
+/// strings here (header values, paths) are a few blocks long. Shorter than a block, the bytes are
+/// tested one by one. (Blocks as fixed-size arrays compiled to byte-by-byte vector assembly, 12 KB
+/// for one call site: `nm` on the bootstrap.)
 ///
 /// ```
 /// let control = |b: u8| b < 0x20;
@@ -71,21 +73,11 @@ fn two(a: u8, b: u8) -> Two {
 /// ```
 #[inline(always)]
 pub fn any_byte(bytes: &[u8], test: impl Fn(u8) -> bool + Copy) -> bool {
-    fn block<const N: usize>(block: &[u8; N], test: impl Fn(u8) -> bool) -> bool {
-        block.iter().fold(false, |any, &b| any | test(b))
+    let fold = |bytes: &[u8]| bytes.iter().fold(false, |any, &b| any | test(b));
+    match bytes.last_chunk::<16>() {
+        Some(last) => fold(bytes.as_chunks::<16>().0.as_flattened()) | fold(last),
+        None => fold(bytes),
     }
-    let (blocks, rest) = bytes.as_chunks::<16>();
-    let mut any = blocks.iter().fold(false, |any, b| any | block(b, test));
-    if !rest.is_empty() {
-        any |= if let Some(last) = bytes.last_chunk::<16>() {
-            block(last, test)
-        } else if let (Some(first), Some(last)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
-            block(first, test) | block(last, test)
-        } else {
-            rest.iter().fold(false, |any, &b| any | test(b))
-        };
-    }
-    any
 }
 
 #[cfg(test)]
