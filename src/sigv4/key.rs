@@ -140,9 +140,12 @@ impl SigningKeyCache {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The signing key of `params`' scope on `day`, derived on first use, after the checks of
-    /// what signing puts into the request from `params`: the region, the service and the access
-    /// key id (the credential scope), and `token` (a header value).
+    /// The cached signing key of `params`' scope on `day`, after the checks of what signing puts
+    /// into the request from `params`: the region, the service and the access key id (the
+    /// credential scope), and `token` (a header value). `Ok(None)` when the key is not cached yet:
+    /// everything was checked, and [`SigningKeyCache::derive_key`] makes the key once the rest of
+    /// the request has been checked too, so that a request that fails later adds no entry (and
+    /// pushes out none).
     ///
     /// An entry remembers the access key id and token it was last checked with, so a function
     /// that signs with the same credentials all day checks a kilobyte of session token once, not
@@ -152,7 +155,7 @@ impl SigningKeyCache {
         params: &SigningParams<'_>,
         day: &[u8],
         token: Option<&str>,
-    ) -> Result<HmacKey, SigningError> {
+    ) -> Result<Option<HmacKey>, SigningError> {
         let (region, service) = (params.region, params.service);
         let secret = params.credentials.secret_access_key();
         let access_key = params.credentials.access_key_id();
@@ -167,14 +170,22 @@ impl SigningKeyCache {
                 entry.access_key = access_key.to_owned();
                 entry.token = token.map(str::to_owned);
             }
-            return Ok(entry.mac);
+            return Ok(Some(entry.mac));
         }
-        check_scope("region", region)?;
-        check_scope("service", service)?;
-        check_credentials(access_key, token)?;
-        // The day is eight digits (an `AmzDate`'s): only a caller's bug could make it not UTF-8.
-        let day = std::str::from_utf8(day).map_err(|_| SigningError::InvalidTime)?;
+        check_params(params, token)?;
+        Ok(None)
+    }
+
+    /// Derives the signing key of `params`' scope on `day` and caches it, with the access key id
+    /// and `token`, which [`SigningKeyCache::checked_key`] has checked (it returned `Ok(None)`).
+    pub(crate) fn derive_key(&self, params: &SigningParams<'_>, day: &str, token: Option<&str>) -> HmacKey {
+        let (region, service) = (params.region, params.service);
+        let secret = params.credentials.secret_access_key();
         let mac = HmacKey::new(&signing_key(secret, day, region, service));
+        let mut entries = self.lock();
+        // Another thread may have cached the same key meanwhile: one entry per scope.
+        entries
+            .retain(|e| !(e.date == day && e.region == region && e.service == service && e.secret == secret));
         if entries.len() == CAPACITY {
             entries.remove(0);
         }
@@ -184,11 +195,19 @@ impl SigningKeyCache {
             region: region.to_owned(),
             service: service.to_owned(),
             mac,
-            access_key: access_key.to_owned(),
+            access_key: params.credentials.access_key_id().to_owned(),
             token: token.map(str::to_owned),
         });
-        Ok(mac)
+        mac
     }
+}
+
+/// The checks of [`SigningKeyCache::checked_key`] on a miss: region, service, access key id and
+/// token, in that order.
+pub(crate) fn check_params(params: &SigningParams<'_>, token: Option<&str>) -> Result<(), SigningError> {
+    check_scope("region", params.region)?;
+    check_scope("service", params.service)?;
+    check_credentials(params.credentials.access_key_id(), token)
 }
 
 #[cfg(test)]
@@ -230,7 +249,10 @@ mod tests {
             time: UNIX_EPOCH,
             settings: &settings,
         };
-        cache.checked_key(&params, day.as_bytes(), token)
+        match cache.checked_key(&params, day.as_bytes(), token)? {
+            Some(key) => Ok(key),
+            None => Ok(cache.derive_key(&params, day, token)),
+        }
     }
 
     #[test]

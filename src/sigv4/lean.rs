@@ -131,7 +131,7 @@ pub fn sign_headers<'a>(
     canonical.write(&mut hash);
     let hashed = hex_sha256(hash.finish());
 
-    let key = checked.key;
+    let key = checked.key(params, keys);
     key.restart(&mut hash); // the same buffer, for the string to sign
     write_string_to_sign(&mut hash, date_time, &credential, &hashed);
     let signature = hex_sha256(key.finish(&mut hash));

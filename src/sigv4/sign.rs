@@ -2,6 +2,7 @@
 
 use super::canonical::{Added, Canonical, Credential, Sink, encode_component};
 use super::key::SigningKeyCache;
+use super::key::check_params;
 use super::sha::{HmacKey, Sha256};
 use super::{
     ALGORITHM, AmzDate, EMPTY_PAYLOAD_SHA256, PayloadChecksumKind, SessionTokenMode, SignableBody,
@@ -93,8 +94,9 @@ fn payload_hash<'r>(body: &SignableBody<'r>) -> Result<Cow<'r, str>, SigningErro
 /// hash.
 pub(super) struct Checked<'r, 'p> {
     pub date: AmzDate,
-    /// The signing key.
-    pub key: HmacKey,
+    /// The signing key, when cached; else derive it with [`Checked::key`] once the request is
+    /// checked.
+    pub key: Option<HmacKey>,
     /// The session token to add to the request, if any.
     pub token: Option<&'p str>,
     /// The session token to sign, if any.
@@ -112,7 +114,15 @@ pub(super) fn check<'r, 'p>(
         .credentials
         .session_token()
         .filter(|_| settings.session_token_mode != SessionTokenMode::Omit);
-    let date = AmzDate::new(params.time)?;
+    let date = match AmzDate::new(params.time) {
+        Ok(date) => date,
+        Err(time) => {
+            // The scope and the token are reported first, as when they were checked before the
+            // time; the cache cannot be asked without a day.
+            check_params(params, token)?;
+            return Err(time);
+        }
+    };
     Ok(Checked {
         key: keys.checked_key(params, date.date_bytes(), token)?,
         date,
@@ -123,6 +133,15 @@ pub(super) fn check<'r, 'p>(
 }
 
 impl Checked<'_, '_> {
+    /// The signing key: the cached one, or derived and cached now. Call it once the whole request
+    /// has been checked, so that a request that fails adds nothing to the cache.
+    pub(super) fn key(&self, params: &SigningParams<'_>, keys: &SigningKeyCache) -> HmacKey {
+        match self.key {
+            Some(key) => key,
+            None => keys.derive_key(params, self.date.date(), self.token),
+        }
+    }
+
     /// The date-time, the credential and what signing adds to the canonical request; the date is
     /// turned into text once.
     pub(super) fn parts<'c>(&'c self, params: &SigningParams<'c>) -> (&'c str, Credential<'c>, Added<'c>) {
@@ -207,7 +226,7 @@ pub fn sign<'a>(
     let mut string_to_sign = String::with_capacity(ALGORITHM.len() + 19 + credential.scope_len() + 64);
     write_string_to_sign(&mut string_to_sign, date_time, &credential, &hashed);
 
-    let key = checked.key;
+    let key = checked.key(params, keys);
     let mut mac = key.start();
     mac.update(string_to_sign.as_bytes());
     let signature = hex_sha256(key.finish(&mut mac));
@@ -283,6 +302,72 @@ mod tests {
         }
         assert!(!has_control(b""));
         assert!(!has_control("tab\tand é and \u{80}".as_bytes()));
+    }
+
+    /// Signs a GET of `/` with `headers`, for `service`, at `time`.
+    fn try_sign(
+        keys: &SigningKeyCache,
+        headers: &[(&str, &str)],
+        region: &str,
+        service: &str,
+        time: std::time::SystemTime,
+    ) -> Result<String, SigningError> {
+        let credentials =
+            aws_credential_types::Credentials::new("AKIDEXAMPLE", "secret", Some("token".into()), None, "t");
+        let settings = super::super::SigningSettings::default();
+        let params = SigningParams {
+            credentials: &credentials,
+            region,
+            service,
+            time,
+            settings: &settings,
+        };
+        let request = SignableRequest {
+            method: "GET",
+            path: "/",
+            query: "",
+            headers,
+            body: SignableBody::Empty,
+        };
+        let lean = super::super::sign_headers(&request, &params, keys).map(|s| s.signature().to_owned());
+        let full = sign(&request, &params, keys).map(|s| s.signature);
+        assert_eq!(lean, full);
+        full
+    }
+
+    #[test]
+    fn a_request_that_fails_adds_no_key_and_pushes_none_out() {
+        let keys = SigningKeyCache::new();
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_440_938_160);
+        try_sign(&keys, &[("host", "example.com")], "us-east-1", "kept", now).unwrap();
+        for service in ["a", "b", "c", "d", "e", "f", "g", "h", "i"] {
+            let refused = try_sign(&keys, &[("x-no-host", "1")], "us-east-1", service, now);
+            assert_eq!(refused, Err(SigningError::MissingHost));
+        }
+        assert_eq!(keys.len(), 1, "only the key of the request that was signed");
+        // The cached key signs as a fresh one does.
+        let again = try_sign(&keys, &[("host", "example.com")], "us-east-1", "kept", now);
+        let fresh = try_sign(
+            &SigningKeyCache::new(),
+            &[("host", "example.com")],
+            "us-east-1",
+            "kept",
+            now,
+        );
+        assert_eq!(again, fresh);
+    }
+
+    #[test]
+    fn a_bad_scope_is_reported_before_a_bad_time() {
+        let before_1970 = std::time::UNIX_EPOCH - std::time::Duration::from_secs(1);
+        let keys = SigningKeyCache::new();
+        let refused = try_sign(&keys, &[("host", "example.com")], "us/east", "s3", before_1970);
+        assert!(
+            matches!(refused, Err(SigningError::InvalidScope { what: "region", .. })),
+            "{refused:?}"
+        );
+        let refused = try_sign(&keys, &[("host", "example.com")], "us-east-1", "s3", before_1970);
+        assert_eq!(refused, Err(SigningError::InvalidTime));
     }
 
     #[test]
