@@ -58,6 +58,7 @@ fn one(needle: u8) -> One {
 fn two(a: u8, b: u8) -> Two {
     Two::new(a, b)
 }
+
 /// Whether `test` holds for any byte of `bytes`. `test` must be pure comparisons (no table
 /// lookups), so that the loop compiles to vector compares: over the whole 16-byte blocks (a vector
 /// loop with no byte-at-a-time rest), then over the last 16 bytes again, overlapping. An iterator's

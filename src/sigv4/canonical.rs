@@ -105,19 +105,19 @@ impl<'a> Canonical<'a> {
         added: &Added<'a>,
         credential: &Credential<'_>,
     ) -> Result<Self, SigningError> {
-        let mut canonical = Self::empty(request.method, added.payload_hash);
+        let mut canonical = Self::empty();
         canonical.fill(request, params, added, credential)?;
         Ok(canonical)
     }
 
     /// A canonical request with nothing in it yet, for [`Canonical::fill`].
-    pub fn empty(method: &'a str, payload_hash: &'a str) -> Self {
+    pub fn empty() -> Self {
         Self {
-            method,
+            method: "",
             path: Cow::Borrowed(""),
             query: Query::new(),
             headers: Headers::new(),
-            payload_hash,
+            payload_hash: "",
         }
     }
 
@@ -391,9 +391,9 @@ fn header_name(name: &str) -> Option<Cow<'_, str>> {
 
 /// A header value as signed (see [`normalize_value`]); `None` if it holds a control character.
 fn header_value(value: &str) -> Option<Cow<'_, str>> {
-    // One screening pass, in vector blocks: `(b + 1) as i8 < 0x22`
-    // holds for controls, tab, space, DEL and every non-ASCII byte. Most values (hosts, ids,
-    // dates) have none of them: nothing to check further, nothing to trim or collapse.
+    // One screening pass, in vector blocks: `(b + 1) as i8 < 0x22` holds for controls, tab, space,
+    // DEL and every non-ASCII byte. Most values (hosts, ids, dates) have none of them: nothing to
+    // check further, nothing to trim or collapse.
     let plain = !crate::scan::any_byte(value.as_bytes(), |b| (b.wrapping_add(1) as i8) < 0x22);
     if plain {
         Some(Cow::Borrowed(value))

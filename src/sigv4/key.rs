@@ -58,6 +58,16 @@ struct Entry {
     token: Option<String>,
 }
 
+impl Entry {
+    /// Whether this is the key of `secret` for `day` (`YYYYMMDD`), `region` and `service`.
+    fn is_for(&self, secret: &str, day: &[u8], region: &str, service: &str) -> bool {
+        self.date.as_bytes() == day
+            && self.region == region
+            && self.service == service
+            && self.secret == secret
+    }
+}
+
 /// Printable ASCII but `/`, as comparisons.
 fn is_scope_byte(b: u8) -> bool {
     (b.wrapping_sub(b'!') <= b'~' - b'!') & (b != b'/')
@@ -160,9 +170,9 @@ impl SigningKeyCache {
         let secret = params.credentials.secret_access_key();
         let access_key = params.credentials.access_key_id();
         let mut entries = self.lock();
-        let hit = entries.iter_mut().find(|e| {
-            e.date.as_bytes() == day && e.region == region && e.service == service && e.secret == secret
-        });
+        let hit = entries
+            .iter_mut()
+            .find(|e| e.is_for(secret, day, region, service));
         if let Some(entry) = hit {
             // Its region and service were checked when it was made.
             if entry.access_key != access_key || entry.token.as_deref() != token {
@@ -184,8 +194,7 @@ impl SigningKeyCache {
         let mac = HmacKey::new(&signing_key(secret, day, region, service));
         let mut entries = self.lock();
         // Another thread may have cached the same key meanwhile: one entry per scope.
-        entries
-            .retain(|e| !(e.date == day && e.region == region && e.service == service && e.secret == secret));
+        entries.retain(|e| !e.is_for(secret, day.as_bytes(), region, service));
         if entries.len() == CAPACITY {
             entries.remove(0);
         }

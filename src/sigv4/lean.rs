@@ -124,7 +124,7 @@ pub fn sign_headers<'a>(
         ..*params
     };
     let (date_time, credential, added) = checked.parts(params);
-    let mut canonical = Canonical::empty(request.method, added.payload_hash);
+    let mut canonical = Canonical::empty();
     canonical.fill(request, params, &added, &credential)?;
 
     let mut hash = Sha256::default();

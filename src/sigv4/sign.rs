@@ -1,8 +1,7 @@
 //! Step 2 and 4 of SigV4: the string to sign and the signature, and what to add to the request.
 
 use super::canonical::{Added, Canonical, Credential, Sink, encode_component};
-use super::key::SigningKeyCache;
-use super::key::check_params;
+use super::key::{SigningKeyCache, check_params};
 use super::sha::{HmacKey, Sha256};
 use super::{
     ALGORITHM, AmzDate, EMPTY_PAYLOAD_SHA256, PayloadChecksumKind, SessionTokenMode, SignableBody,
@@ -94,9 +93,8 @@ fn payload_hash<'r>(body: &SignableBody<'r>) -> Result<Cow<'r, str>, SigningErro
 /// hash.
 pub(super) struct Checked<'r, 'p> {
     pub date: AmzDate,
-    /// The signing key, when cached; else derive it with [`Checked::key`] once the request is
-    /// checked.
-    pub key: Option<HmacKey>,
+    /// The signing key, when cached; else [`Checked::key`] derives it once the request is checked.
+    pub cached_key: Option<HmacKey>,
     /// The session token to add to the request, if any.
     pub token: Option<&'p str>,
     /// The session token to sign, if any.
@@ -124,7 +122,7 @@ pub(super) fn check<'r, 'p>(
         }
     };
     Ok(Checked {
-        key: keys.checked_key(params, date.date_bytes(), token)?,
+        cached_key: keys.checked_key(params, date.date_bytes(), token)?,
         date,
         token,
         signed_token: token.filter(|_| settings.session_token_mode == SessionTokenMode::Include),
@@ -136,7 +134,7 @@ impl Checked<'_, '_> {
     /// The signing key: the cached one, or derived and cached now. Call it once the whole request
     /// has been checked, so that a request that fails adds nothing to the cache.
     pub(super) fn key(&self, params: &SigningParams<'_>, keys: &SigningKeyCache) -> HmacKey {
-        match self.key {
+        match self.cached_key {
             Some(key) => key,
             None => keys.derive_key(params, self.date.date(), self.token),
         }

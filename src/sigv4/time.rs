@@ -28,10 +28,9 @@ impl AmzDate {
         if year > 9999 {
             return Err(SigningError::InvalidTime);
         }
-        let (month, day) = (u8::from(utc.month()), utc.day());
         let ([y1, y2], [y3, y4]) = (pair(year / 100), pair(year % 100));
-        let [mo1, mo2] = pair(u32::from(month));
-        let [d1, d2] = pair(u32::from(day));
+        let [mo1, mo2] = pair(u32::from(u8::from(utc.month())));
+        let [d1, d2] = pair(u32::from(utc.day()));
         let [h1, h2] = pair(u32::from(utc.hour()));
         let [mi1, mi2] = pair(u32::from(utc.minute()));
         let [s1, s2] = pair(u32::from(utc.second()));
