@@ -7,7 +7,8 @@
 //! valgrind --tool=callgrind target/release/examples/hot_loop sign 10000
 //! ```
 //!
-//! `WHAT` is `handler` (event bytes → response JSON), `sign` (our signer as the handler calls it, `sign_headers`, cached key), `sign_full`
+//! `WHAT` is `handler` (event bytes → response JSON), `parse` (event bytes → typed event),
+//! `transform` (event bytes → outcome, not yet written as JSON), `sign` (our signer as the handler calls it, `sign_headers`, cached key), `sign_full`
 //! (`sign()`, which keeps the canonical request and string to sign) or `floor`
 //! (SHA-256 of the canonical request + one HMAC), on the bench's event and request.
 
@@ -119,6 +120,12 @@ fn main() {
                     .expect("valid"),
             );
         }),
+        "parse" => Box::new(|| {
+            black_box(edge_signer::origin_request::parse(black_box(&event)).expect("valid"));
+        }),
+        "transform" => Box::new(|| {
+            black_box(handle_json(black_box(&event), &context).expect("valid"));
+        }),
         "sign" => Box::new(|| {
             black_box(sigv4::sign_headers(black_box(&request), &params, &cache).expect("signs"));
         }),
@@ -131,7 +138,7 @@ fn main() {
             mac.update(black_box(&string_to_sign));
             black_box((digest, mac.finalize().into_bytes()));
         }),
-        other => panic!("unknown {other:?}: expected handler, sign, sign_full or floor"),
+        other => panic!("unknown {other:?}: expected handler, parse, transform, sign, sign_full or floor"),
     };
     run(); // warm the key cache
     let (allocations, bytes) = (ALLOCATIONS.with(Cell::get), BYTES.with(Cell::get));

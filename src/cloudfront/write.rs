@@ -7,6 +7,7 @@
 
 use super::json::Raw;
 use super::{Str, Text};
+use crate::scan;
 
 /// A value that writes itself as compact JSON, byte for byte as its `Serialize` impl through
 /// serde_json does.
@@ -15,18 +16,10 @@ pub(crate) trait WriteJson {
     fn write_json(&self, out: &mut String);
 }
 
-/// Whether serde_json escapes `b` inside a string: `"`, `\` and the C0 controls, nothing else
-/// (DEL and non-ASCII are written as they are).
-#[inline]
-fn needs_escape(b: u8) -> bool {
-    (b < 0x20) | (b == b'"') | (b == b'\\')
-}
-
 /// Appends `value` as a JSON string, escaped as serde_json escapes it: `\"`, `\\`, `\b`, `\t`,
 /// `\n`, `\f`, `\r`, and `\u00xx` (lower-case hex) for the other controls below U+0020.
 pub(crate) fn write_str(out: &mut String, value: &str) {
-    /// Bytes tested at once; the test of a block has no early exit, so it compiles to a few vector
-    /// instructions, and a clean block costs no branch per byte.
+    /// Bytes tested at once, as one bit mask: a clean block costs one branch.
     const BLOCK: usize = 16;
     out.reserve(value.len() + 2);
     out.push('"');
@@ -34,7 +27,7 @@ pub(crate) fn write_str(out: &mut String, value: &str) {
     let mut written = 0; // bytes of `value` already in `out`
     let mut escape_in = |block: &[u8], at: usize, out: &mut String| {
         for (offset, &b) in block.iter().enumerate() {
-            if needs_escape(b) {
+            if scan::is_json_special(b) {
                 // An escaped byte is ASCII, so both ends are character boundaries.
                 out.push_str(value.get(written..at + offset).unwrap_or_default());
                 push_escape(out, b);
@@ -42,10 +35,9 @@ pub(crate) fn write_str(out: &mut String, value: &str) {
             }
         }
     };
-    let blocks = bytes.chunks_exact(BLOCK);
-    let tail = blocks.remainder();
-    for (i, block) in blocks.enumerate() {
-        if block.iter().fold(false, |dirty, &b| dirty | needs_escape(b)) {
+    let (blocks, tail) = bytes.as_chunks::<BLOCK>();
+    for (i, block) in blocks.iter().enumerate() {
+        if scan::json_special_mask(block) != 0 {
             escape_in(block, i * BLOCK, out);
         }
     }
@@ -77,16 +69,15 @@ fn any_needs_escape(tail: &[u8], all: &[u8]) -> bool {
     let word = |bytes: &[u8]| bytes.iter().rev().fold(0u64, |x, &b| x << 8 | u64::from(b));
     match tail.len() {
         0 => false,
-        _ if all.len() >= 16 => {
-            let last = all.get(all.len() - 16..).unwrap_or_default();
-            last.iter().fold(false, |dirty, &b| dirty | needs_escape(b))
-        }
+        _ if all.len() >= 16 => all
+            .last_chunk()
+            .is_some_and(|last| scan::json_special_mask(last) != 0),
         8.. => flagged(word(&tail[..8]), ONES) | flagged(word(&tail[tail.len() - 8..]), ONES),
         4.. => {
             let ones = ONES >> 32;
             flagged(word(&tail[..4]), ones) | flagged(word(&tail[tail.len() - 4..]), ones)
         }
-        _ => tail.iter().any(|&b| needs_escape(b)),
+        _ => tail.iter().any(|&b| scan::is_json_special(b)),
     }
 }
 
