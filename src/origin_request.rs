@@ -300,7 +300,7 @@ pub fn handle<'a>(event: Event<'a>, context: &Context<'_>) -> Result<Outcome<'a>
     );
     request.uri = text(uri);
     request.querystring = text(query);
-    Ok(Outcome::Forward(Box::new(request)))
+    Ok(Outcome::Forward(request))
 }
 
 /// Keeps the allow-listed parameters (by exact decoded name), each in canonical encoding, sorted as

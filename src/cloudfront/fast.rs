@@ -291,6 +291,12 @@ impl<'a, T: ReadFast<'a>> ReadFast<'a> for Vec<T> {
     }
 }
 
+impl<'a, T: ReadFast<'a>> ReadFast<'a> for Box<T> {
+    fn read(reader: &mut Reader<'a>) -> Option<Self> {
+        T::read(reader).map(Box::new)
+    }
+}
+
 /// Stores a field's value, giving up on a second occurrence (serde_json reports it).
 pub(crate) fn set_once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
     slot.is_none().then(|| *slot = Some(value))

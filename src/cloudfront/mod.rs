@@ -92,8 +92,9 @@ object! {
     pub struct Cf<'a>("a cf object") {
         /// The distribution and the trigger.
         "config" => config: required Config<'a>,
-        /// The request on its way to the origin.
-        "request" => request: required Request<'a>,
+        /// The request on its way to the origin; boxed, so that the handler returns it without
+        /// moving its 400 bytes again (and the record is small to move while it is read).
+        "request" => request: required Box<Request<'a>>,
     }
 }
 
