@@ -299,17 +299,51 @@ pub fn handle<'a>(event: Event<'a>, context: &Context<'_>) -> Result<Outcome<'a>
         HeaderField::new(text("Authorization"), text(signature.into_authorization())),
     );
     request.uri = text(uri);
-    request.querystring = text(query);
+    if let Cow::Owned(query) = query {
+        request.querystring = text(query);
+    }
     Ok(Outcome::Forward(request))
 }
 
 /// Keeps the allow-listed parameters (by exact decoded name), each in canonical encoding, sorted as
-/// SigV4 sorts them, so the string sent is the string signed.
-fn allowed_query(raw: &str, allow: &[String]) -> String {
+/// SigV4 sorts them, so the string sent is the string signed. A query that is already so (such as
+/// `showExif=true`) is borrowed, not rebuilt.
+fn allowed_query<'q>(raw: &'q str, allow: &[String]) -> Cow<'q, str> {
+    if is_kept_as_is(raw, allow) {
+        Cow::Borrowed(raw)
+    } else {
+        Cow::Owned(rebuild_query(raw, allow))
+    }
+}
+
+/// Whether [`rebuild_query`] would return `raw` itself: every part is `name=value`, allowed (by the
+/// same test), left as it is by the encoding, and in sorted order.
+fn is_kept_as_is(raw: &str, allow: &[String]) -> bool {
+    let mut previous = ("", "");
+    raw.is_empty()
+        || raw.split('&').enumerate().all(|(i, part)| {
+            let Some(pair @ (name, value)) = part.split_once('=') else {
+                return false;
+            };
+            let in_order = i == 0 || previous <= pair;
+            previous = pair;
+            in_order
+                && is_allowed(name, allow)
+                && matches!(encode_query_component(name), Cow::Borrowed(_))
+                && matches!(encode_query_component(value), Cow::Borrowed(_))
+        })
+}
+
+fn is_allowed(name: &str, allow: &[String]) -> bool {
+    allow.iter().any(|a| a.as_bytes() == &*form_decode(name))
+}
+
+/// The allow-listed parameters of `raw`, encoded and sorted: see [`allowed_query`].
+fn rebuild_query(raw: &str, allow: &[String]) -> String {
     let mut kept: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::new();
     for part in raw.split('&').filter(|part| !part.is_empty()) {
         let (name, value) = part.split_once('=').unwrap_or((part, ""));
-        if allow.iter().any(|a| a.as_bytes() == &*form_decode(name)) {
+        if is_allowed(name, allow) {
             kept.push((encode_query_component(name), encode_query_component(value)));
         }
     }
@@ -400,4 +434,47 @@ fn respond(status: u16, reason: String) -> Outcome<'static> {
         body_encoding: "text".into(),
     };
     Outcome::Respond { response, reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn allow() -> Vec<String> {
+        ["showExif", "a b", "x+y", "%41", "é"].map(String::from).to_vec()
+    }
+
+    #[test]
+    fn a_query_is_borrowed_exactly_when_rebuilding_it_changes_nothing() {
+        let allow = allow();
+        for (raw, borrowed) in [
+            ("", true),
+            ("showExif=true", true),
+            ("showExif=", true),
+            ("showExif=true&showExif=true", true),
+            ("showExif=a&showExif=b", true),
+            ("showExif=b&showExif=a", false), // sorted when rebuilt
+            ("showExif", false),              // rebuilt as `showExif=`
+            ("showExif=true&", false),        // the empty part goes
+            ("&showExif=true", false),
+            ("showExif=a b", false),          // encoded when rebuilt
+            ("showExif=%7e", false),          // normalised when rebuilt
+            ("a+b=1", false),                 // allowed as `a b`, but encoded
+            ("other=1&showExif=true", false), // `other` goes
+            ("%41=1", false),                 // decoded name `A` is not allowed
+        ] {
+            let query = allowed_query(raw, &allow);
+            assert_eq!(query, rebuild_query(raw, &allow), "{raw:?}");
+            assert_eq!(matches!(query, Cow::Borrowed(_)), borrowed, "{raw:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_borrowed_query_is_the_rebuilt_one(raw in "(showExif|a[ +]b|x[+ ]y|%4[1a]|%C3%A9|é|other|[=&%+~]|true|A|z){0,8}") {
+            let allow = allow();
+            prop_assert_eq!(allowed_query(&raw, &allow), rebuild_query(&raw, &allow));
+        }
+    }
 }
