@@ -284,19 +284,22 @@ pub fn handle<'a>(event: Event<'a>, context: &Context<'_>) -> Result<Outcome<'a>
         .retain(|name| name != "authorization" && !name.starts_with("x-amz-"));
     request
         .headers
-        .set("host", HeaderField::new(text("Host"), domain.clone()));
+        .set("host", HeaderField::new(const { Text::from_static("Host") }, domain.clone()));
     for (name, value) in signature.headers() {
         if name != "authorization" {
             request.headers.set(
                 name,
-                HeaderField::new(text(display_name(name)), text(value.to_owned())),
+                HeaderField::new(display_name(name), signing_value(value)),
             );
         }
     }
     // Last, as `headers()` lists it; moved, not copied.
     request.headers.set(
         "authorization",
-        HeaderField::new(text("Authorization"), text(signature.into_authorization())),
+        HeaderField::new(
+            const { Text::from_static("Authorization") },
+            text(signature.into_authorization()),
+        ),
     );
     request.uri = text(uri);
     if let Cow::Owned(query) = query {
@@ -399,13 +402,25 @@ fn text<'a>(value: impl Into<Cow<'a, str>>) -> Text<'a> {
     Text::new(value).unwrap_or_default()
 }
 
-fn display_name(name: &str) -> &'static str {
+/// The `key` CloudFront shows for a header signing adds.
+fn display_name(name: &str) -> Text<'static> {
     match name {
-        "x-amz-date" => "X-Amz-Date",
-        "x-amz-security-token" => "X-Amz-Security-Token",
-        "x-amz-content-sha256" => "X-Amz-Content-SHA256",
-        "authorization" => "Authorization",
-        _ => "X-Unknown",
+        "x-amz-date" => const { Text::from_static("X-Amz-Date") },
+        "x-amz-security-token" => const { Text::from_static("X-Amz-Security-Token") },
+        "x-amz-content-sha256" => const { Text::from_static("X-Amz-Content-SHA256") },
+        "authorization" => const { Text::from_static("Authorization") },
+        _ => const { Text::from_static("X-Unknown") },
+    }
+}
+
+/// A value signing adds: `UNSIGNED-PAYLOAD` as a literal, the others (the date, the token, a
+/// payload hash) copied and checked.
+fn signing_value(value: &str) -> Text<'static> {
+    const UNSIGNED_PAYLOAD: Text<'static> = Text::from_static("UNSIGNED-PAYLOAD");
+    if value == UNSIGNED_PAYLOAD.as_str() {
+        UNSIGNED_PAYLOAD
+    } else {
+        text(value.to_owned())
     }
 }
 
@@ -420,11 +435,17 @@ fn respond(status: u16, reason: String) -> Outcome<'static> {
     let mut headers = Headers::new();
     headers.set(
         "content-type",
-        HeaderField::new(text("Content-Type"), text("text/plain; charset=utf-8")),
+        HeaderField::new(
+            const { Text::from_static("Content-Type") },
+            const { Text::from_static("text/plain; charset=utf-8") },
+        ),
     );
     headers.set(
         "cache-control",
-        HeaderField::new(text("Cache-Control"), text("no-store")),
+        HeaderField::new(
+            const { Text::from_static("Cache-Control") },
+            const { Text::from_static("no-store") },
+        ),
     );
     let response = Response {
         status: status.to_string(),

@@ -39,6 +39,30 @@ impl<'a> Text<'a> {
             .then_some(Self(value))
     }
 
+    /// A literal, checked where it is written: in a `const`, a CR or LF fails the build.
+    ///
+    /// ```
+    /// use edge_signer::cloudfront::Text;
+    /// const HOST: Text<'static> = Text::from_static("Host");
+    /// assert_eq!(HOST.as_str(), "Host");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `value` holds CR or LF (at compile time in a `const`).
+    pub const fn from_static(value: &'static str) -> Text<'static> {
+        let bytes = value.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            assert!(
+                bytes[at] != b'\r' && bytes[at] != b'\n',
+                "a CR or LF character is not allowed in a Text"
+            );
+            at += 1;
+        }
+        Text(Cow::Borrowed(value))
+    }
+
     /// The string.
     pub fn as_str(&self) -> &str {
         &self.0
