@@ -282,15 +282,15 @@ pub fn handle<'a>(event: Event<'a>, context: &Context<'_>) -> Result<Outcome<'a>
     request
         .headers
         .retain(|name| name != "authorization" && !name.starts_with("x-amz-"));
-    request
-        .headers
-        .set("host", HeaderField::new(const { Text::from_static("Host") }, domain.clone()));
+    request.headers.set(
+        "host",
+        HeaderField::new(const { Text::from_static("Host") }, domain.clone()),
+    );
     for (name, value) in signature.headers() {
         if name != "authorization" {
-            request.headers.set(
-                name,
-                HeaderField::new(display_name(name), signing_value(value)),
-            );
+            request
+                .headers
+                .set(name, HeaderField::new(display_name(name), signing_value(value)));
         }
     }
     // Last, as `headers()` lists it; moved, not copied.

@@ -18,33 +18,44 @@ pub(crate) trait WriteJson {
 
 /// Appends `value` as a JSON string, escaped as serde_json escapes it: `\"`, `\\`, `\b`, `\t`,
 /// `\n`, `\f`, `\r`, and `\u00xx` (lower-case hex) for the other controls below U+0020.
+///
+/// Nearly every string needs no escape: it is tested whole, then copied in one piece. The rest
+/// take [`write_escaped`], out of line.
+#[inline]
 pub(crate) fn write_str(out: &mut String, value: &str) {
-    /// Bytes tested at once, as one bit mask: a clean block costs one branch.
-    const BLOCK: usize = 16;
+    if needs_escape(value.as_bytes()) {
+        return write_escaped(out, value);
+    }
     out.reserve(value.len() + 2);
     out.push('"');
-    let bytes = value.as_bytes();
+    out.push_str(value);
+    out.push('"');
+}
+
+/// Whether `bytes` holds a byte JSON escapes: the whole 16-byte blocks as bit masks, OR-ed with no
+/// branch per block, then the rest.
+fn needs_escape(bytes: &[u8]) -> bool {
+    let (blocks, tail) = bytes.as_chunks::<16>();
+    let mask = blocks
+        .iter()
+        .fold(0, |mask, block| mask | scan::json_special_mask(block));
+    mask != 0 || any_needs_escape(tail, bytes)
+}
+
+/// [`write_str`] for a string with an escape: byte by byte, copying the runs between escapes.
+#[cold]
+#[inline(never)]
+fn write_escaped(out: &mut String, value: &str) {
+    out.reserve(value.len() + 8);
+    out.push('"');
     let mut written = 0; // bytes of `value` already in `out`
-    let mut escape_in = |block: &[u8], at: usize, out: &mut String| {
-        for (offset, &b) in block.iter().enumerate() {
-            if scan::is_json_special(b) {
-                // An escaped byte is ASCII, so both ends are character boundaries.
-                out.push_str(value.get(written..at + offset).unwrap_or_default());
-                push_escape(out, b);
-                written = at + offset + 1;
-            }
+    for (at, b) in value.bytes().enumerate() {
+        if scan::is_json_special(b) {
+            // An escaped byte is ASCII, so both ends are character boundaries.
+            out.push_str(value.get(written..at).unwrap_or_default());
+            push_escape(out, b);
+            written = at + 1;
         }
-    };
-    let (blocks, tail) = bytes.as_chunks::<BLOCK>();
-    for (i, block) in blocks.iter().enumerate() {
-        if scan::json_special_mask(block) != 0 {
-            escape_in(block, i * BLOCK, out);
-        }
-    }
-    // The tail, shorter than a block, tested as overlapping words of the string itself. (Copying
-    // it into a padded block was slower: the block's load waited on the copy's narrower stores.)
-    if any_needs_escape(tail, bytes) {
-        escape_in(tail, bytes.len() - tail.len(), out);
     }
     out.push_str(value.get(written..).unwrap_or_default());
     out.push('"');
@@ -66,17 +77,21 @@ fn any_needs_escape(tail: &[u8], all: &[u8]) -> bool {
             & (ones << 7)
             != 0
     };
-    let word = |bytes: &[u8]| bytes.iter().rev().fold(0u64, |x, &b| x << 8 | u64::from(b));
+    // Each word is one load.
+    let first8 = || tail.first_chunk().map_or(0, |&w| u64::from_le_bytes(w));
+    let last8 = || tail.last_chunk().map_or(0, |&w| u64::from_le_bytes(w));
+    let first4 = || {
+        tail.first_chunk()
+            .map_or(0, |&w| u64::from(u32::from_le_bytes(w)))
+    };
+    let last4 = || tail.last_chunk().map_or(0, |&w| u64::from(u32::from_le_bytes(w)));
     match tail.len() {
         0 => false,
         _ if all.len() >= 16 => all
             .last_chunk()
             .is_some_and(|last| scan::json_special_mask(last) != 0),
-        8.. => flagged(word(&tail[..8]), ONES) | flagged(word(&tail[tail.len() - 8..]), ONES),
-        4.. => {
-            let ones = ONES >> 32;
-            flagged(word(&tail[..4]), ones) | flagged(word(&tail[tail.len() - 4..]), ones)
-        }
+        8.. => flagged(first8(), ONES) | flagged(last8(), ONES),
+        4.. => flagged(first4(), ONES >> 32) | flagged(last4(), ONES >> 32),
         _ => tail.iter().any(|&b| scan::is_json_special(b)),
     }
 }
