@@ -11,14 +11,14 @@
 //! - `\u` escapes in strings (the other escapes are decoded here);
 //! - nesting deeper than [`MAX_DEPTH`] inside a field kept as raw JSON.
 //!
-//! Fields kept as raw JSON are delimited here, then handed to serde_json to check and wrap, so a
-//! raw value is exactly as valid as serde_json says. Debug builds (every test and fuzz run) parse
+//! Fields kept as raw JSON are checked here by JSON's grammar (numbers, literals, strings with the
+//! escapes above), giving up on the same cases, so a raw value is valid wherever serde_json says it
+//! is (tested against serde_json on random texts and values). Debug builds (every test and fuzz run) parse
 //! each event both ways and require the same result: see `origin_request::parse`.
 
 use super::json::Raw;
 use super::{Str, Text};
 use crate::scan;
-use serde_json::value::RawValue;
 use std::borrow::Cow;
 
 /// Deeper than this (the event's own levels included), the reader leaves the input to serde_json,
@@ -194,33 +194,56 @@ impl<'a> Reader<'a> {
         self.literal("null")
     }
 
-    /// Moves past one JSON value without checking it (serde_json checks raw values).
-    fn skip_value(&mut self) -> Option<()> {
+    /// Moves past one JSON value, checked as serde_json checks it: `None` for anything serde_json
+    /// refuses, and for what this reader leaves to it (`\u` escapes, nesting deeper than
+    /// [`MAX_DEPTH`]).
+    fn check_value(&mut self) -> Option<()> {
         match self.peek()? {
-            b'"' => {
-                self.at += 1;
-                let bytes = self.bytes();
-                loop {
-                    let next = self.at + crate::scan::find2(b'"', b'\\', bytes.get(self.at..)?)?;
-                    if bytes[next] == b'"' {
-                        self.at = next + 1;
-                        return Some(());
-                    }
-                    self.at = next + 2; // the backslash and the byte it escapes
-                }
-            }
-            b'{' => self.object(|reader, _| reader.skip_value()),
-            b'[' => self.array(Self::skip_value),
-            // A number or a literal: up to the next delimiter.
-            _ => {
-                let rest = self.bytes().get(self.at..)?;
-                let len = rest
-                    .iter()
-                    .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\n' | b'\t' | b'\r'))
-                    .unwrap_or(rest.len());
-                (len > 0).then(|| self.at += len)
-            }
+            b'"' => self.string().map(drop),
+            b'{' => self.object(|reader, _| reader.check_value()),
+            b'[' => self.array(Self::check_value),
+            b't' => self.literal("true").then_some(()),
+            b'f' => self.literal("false").then_some(()),
+            b'n' => self.null().then_some(()),
+            _ => self.number(),
         }
+    }
+
+    /// A number, by JSON's grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`. What follows
+    /// it is the caller's to check (a `,`, `}`, `]` or the end), as for every value.
+    fn number(&mut self) -> Option<()> {
+        let bytes = self.bytes();
+        let mut at = self.at;
+        let digits = |at: &mut usize| {
+            let start = *at;
+            while bytes.get(*at).is_some_and(u8::is_ascii_digit) {
+                *at += 1;
+            }
+            *at > start
+        };
+        if bytes.get(at) == Some(&b'-') {
+            at += 1;
+        }
+        match bytes.get(at)? {
+            b'0' => at += 1,
+            b'1'..=b'9' => {
+                digits(&mut at);
+            }
+            _ => return None,
+        }
+        if bytes.get(at) == Some(&b'.') {
+            at += 1;
+            digits(&mut at).then_some(())?;
+        }
+        if let Some(b'e' | b'E') = bytes.get(at) {
+            at += 1;
+            if let Some(b'+' | b'-') = bytes.get(at) {
+                at += 1;
+            }
+            digits(&mut at).then_some(())?;
+        }
+        self.at = at;
+        Some(())
     }
 }
 
@@ -265,9 +288,8 @@ impl<'a> ReadFast<'a> for Raw<'a> {
     fn read(reader: &mut Reader<'a>) -> Option<Self> {
         reader.skip_whitespace();
         let start = reader.at;
-        reader.skip_value()?;
-        let text = reader.text.get(start..reader.at)?;
-        serde_json::from_str::<&'a RawValue>(text).ok().map(Raw)
+        reader.check_value()?;
+        reader.text.get(start..reader.at).map(Raw::checked)
     }
 }
 
@@ -308,6 +330,7 @@ mod tests {
     use crate::cloudfront::Event;
     use proptest::prelude::*;
     use serde::Deserialize;
+    use serde_json::value::RawValue;
 
     /// The event as `origin_request::parse` reads it without the fast path.
     fn through_serde(text: &str) -> Option<Event<'_>> {
@@ -369,6 +392,14 @@ mod tests {
         "1",
         "-0.5e3",
         "01",
+        "-",
+        "1.",
+        "1e",
+        "E+7",
+        ".5",
+        "e",
+        "0",
+        "fals",
         "\\u0041",
         "\\n",
         "\\/",
@@ -473,11 +504,61 @@ mod tests {
         }
     }
 
+    /// A small JSON-like alphabet: most texts are invalid, many in the ways numbers and literals can
+    /// be.
+    const SOUP: &str = r#"[-+0-9.eE \[\]{},:"tfrueanl\\/]{0,14}"#;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 20_000, ..ProptestConfig::default() })]
+
+        /// What the reader accepts as a raw value, serde_json accepts as the same value.
+        #[test]
+        fn a_raw_value_read_fast_is_one_serde_json_reads(text in SOUP) {
+            if let Some(raw) = read::<Raw<'_>>(&text) {
+                let reference = serde_json::from_str::<&RawValue>(&text);
+                prop_assert!(reference.is_ok(), "{:?} read fast, refused by serde_json", text);
+                prop_assert_eq!(raw.get(), reference.unwrap().get());
+            }
+        }
+
+        /// Every JSON value without a `\u` escape is read fast.
+        #[test]
+        fn every_value_without_a_u_escape_is_read_fast(value in json_value()) {
+            let text = serde_json::to_string_pretty(&value).unwrap();
+            prop_assume!(!text.contains("\\u"));
+            let raw = read::<Raw<'_>>(&text);
+            prop_assert_eq!(raw.map(|raw| raw.get()), Some(text.as_str()));
+        }
+    }
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::Value;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |x| x.is_finite())
+                .prop_map(Value::from),
+            "[ -~é\n\t\"\\\\]{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z\"]{0,3}", inner, 0..4)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
     #[test]
-    fn raw_values_are_delimited_and_checked_by_serde_json() {
+    fn raw_values_are_delimited_and_checked_as_serde_json_checks_them() {
         for json in [
             "5",
             "-1.5e+3",
+            "-0",
+            "0.25E7",
+            "1e-0",
             "true",
             "null",
             r#""s\"t""#,
@@ -486,10 +567,11 @@ mod tests {
             "{ }",
         ] {
             let raw = read::<Raw<'_>>(json).unwrap_or_else(|| panic!("{json}"));
-            assert_eq!(raw.0.get(), json.trim());
+            assert_eq!(raw.get(), json.trim());
         }
         for json in [
-            "01", "1.", "tru", "nul", "[1,]", r#"{"a"}"#, "[1 2]", "", "1 2", r#""\"#, r#"["a\"#, "[\"\\",
+            "01", "1.", "-", ".5", "1e", "1e+", "+1", "-01", "0x1", "tru", "nul", "[1,]", r#"{"a"}"#,
+            "[1 2]", "", "1 2", r#""\"#, r#"["a\"#, "[\"\\",
         ] {
             assert!(read::<Raw<'_>>(json).is_none(), "{json}");
         }

@@ -11,13 +11,36 @@ use std::fmt;
 pub type Extra<'a> = Vec<(Cow<'a, str>, Raw<'a>)>;
 
 /// A JSON value kept as its text, written back verbatim. Equal when the texts are equal.
-#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
-#[serde(transparent)]
-pub struct Raw<'a>(#[serde(borrow)] pub &'a RawValue);
+///
+/// Only a parser makes one: the text is always one valid JSON value (checked by serde_json, or by
+/// the fast reader's grammar, which gives up to serde_json on anything it is not sure of).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Raw<'a>(&'a str);
 
-impl PartialEq for Raw<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.get() == other.0.get()
+impl<'a> Raw<'a> {
+    /// Text the fast reader has checked as one JSON value.
+    pub(crate) fn checked(text: &'a str) -> Self {
+        Self(text)
+    }
+
+    /// The JSON text, exactly as it came.
+    pub fn get(&self) -> &'a str {
+        self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Raw<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <&'a RawValue>::deserialize(deserializer).map(|raw| Raw(raw.get()))
+    }
+}
+
+impl serde::Serialize for Raw<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Through serde (tests and tools), not the handler's writer: a copy is fine here.
+        RawValue::from_string(self.0.to_owned())
+            .map_err(serde::ser::Error::custom)?
+            .serialize(serializer)
     }
 }
 

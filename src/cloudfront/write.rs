@@ -160,7 +160,7 @@ impl WriteJson for Text<'_> {
 
 impl WriteJson for Raw<'_> {
     fn write_json(&self, out: &mut String) {
-        out.push_str(self.0.get());
+        out.push_str(self.get());
     }
 }
 
