@@ -8,7 +8,7 @@
 //! ```
 //!
 //! `WHAT` is `handler` (event bytes → response JSON), `parse` (event bytes → typed event),
-//! `transform` (event bytes → outcome, not yet written as JSON), `sign` (our signer as the handler calls it, `sign_headers`, cached key), `sign_full`
+//! `transform` (event bytes → outcome, not yet written as JSON), `write` (outcome → JSON), `sign` (our signer as the handler calls it, `sign_headers`, cached key), `sign_full`
 //! (`sign()`, which keeps the canonical request and string to sign) or `floor`
 //! (SHA-256 of the canonical request + one HMAC), on the bench's event and request.
 
@@ -112,6 +112,7 @@ fn main() {
     ))
     .expect("key");
 
+    let outcome = handle_json(&event, &context).expect("valid");
     let mut run: Box<dyn FnMut()> = match what.as_str() {
         "handler" => Box::new(|| {
             black_box(
@@ -126,6 +127,9 @@ fn main() {
         "transform" => Box::new(|| {
             black_box(handle_json(black_box(&event), &context).expect("valid"));
         }),
+        "write" => Box::new(|| {
+            black_box(black_box(&outcome).to_json());
+        }),
         "sign" => Box::new(|| {
             black_box(sigv4::sign_headers(black_box(&request), &params, &cache).expect("signs"));
         }),
@@ -138,7 +142,9 @@ fn main() {
             mac.update(black_box(&string_to_sign));
             black_box((digest, mac.finalize().into_bytes()));
         }),
-        other => panic!("unknown {other:?}: expected handler, parse, transform, sign, sign_full or floor"),
+        other => {
+            panic!("unknown {other:?}: expected handler, parse, transform, write, sign, sign_full or floor")
+        }
     };
     run(); // warm the key cache
     let (allocations, bytes) = (ALLOCATIONS.with(Cell::get), BYTES.with(Cell::get));

@@ -341,7 +341,10 @@ fn is_allowed(name: &str, allow: &[String]) -> bool {
     allow.iter().any(|a| a.as_bytes() == &*form_decode(name))
 }
 
-/// The allow-listed parameters of `raw`, encoded and sorted: see [`allowed_query`].
+/// The allow-listed parameters of `raw`, encoded and sorted: see [`allowed_query`]. Out of line:
+/// most queries are kept as they are.
+#[cold]
+#[inline(never)]
 fn rebuild_query(raw: &str, allow: &[String]) -> String {
     let mut kept: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::new();
     for part in raw.split('&').filter(|part| !part.is_empty()) {

@@ -145,37 +145,7 @@ impl<'a> Canonical<'a> {
         canonical_headers(request, params, added, headers)?;
         query_pairs(request.query, query)?;
         if let SignatureLocation::QueryParams { expires_in } = settings.signature_location {
-            let seconds = expires_in.as_secs();
-            if !(1..=604_800).contains(&seconds) {
-                return Err(SigningError::InvalidExpiry(seconds));
-            }
-            let mut signed_headers = String::new();
-            write_signed_headers(headers, &mut signed_headers);
-            let mut scope = String::with_capacity(credential.scope_len());
-            credential.write_scope(&mut scope);
-            let mut add =
-                |name: &'static str, value: String| query.push((Cow::Borrowed(name), Cow::Owned(value)));
-            add("X-Amz-Algorithm", ALGORITHM.to_owned());
-            add(
-                "X-Amz-Credential",
-                format!(
-                    "{}%2F{}",
-                    encode_component(credential.access_key.as_bytes()),
-                    encode_component(scope.as_bytes())
-                ),
-            );
-            add("X-Amz-Date", added.date_time.to_owned());
-            add("X-Amz-Expires", seconds.to_string());
-            add(
-                "X-Amz-SignedHeaders",
-                encode_component(signed_headers.as_bytes()).into_owned(),
-            );
-            if let Some(token) = added.signed_token {
-                add(
-                    "X-Amz-Security-Token",
-                    encode_component(token.as_bytes()).into_owned(),
-                );
-            }
+            add_presigned_params(expires_in, headers, query, added, credential)?;
         }
         if !query.is_sorted() {
             query.sort_unstable();
@@ -662,6 +632,50 @@ pub fn s3_canonical_path(path: &str) -> Result<String, SigningError> {
     out.extend_from_slice(&decoded[run..]);
     // Unreserved bytes, `/`, `%` and hex digits: ASCII.
     Ok(String::from_utf8(out).unwrap_or_else(|_| unreachable!("an encoded path is ASCII")))
+}
+
+/// The presigning parameters of a query-signed request, added to `query`; out of line, so that
+/// header signing (the hot path) does not carry this code.
+#[cold]
+#[inline(never)]
+fn add_presigned_params<'a>(
+    expires_in: std::time::Duration,
+    headers: &Headers<'a>,
+    query: &mut Query<'a>,
+    added: &Added<'a>,
+    credential: &Credential<'_>,
+) -> Result<(), SigningError> {
+    let seconds = expires_in.as_secs();
+    if !(1..=604_800).contains(&seconds) {
+        return Err(SigningError::InvalidExpiry(seconds));
+    }
+    let mut signed_headers = String::new();
+    write_signed_headers(headers, &mut signed_headers);
+    let mut scope = String::with_capacity(credential.scope_len());
+    credential.write_scope(&mut scope);
+    let mut add = |name: &'static str, value: String| query.push((Cow::Borrowed(name), Cow::Owned(value)));
+    add("X-Amz-Algorithm", ALGORITHM.to_owned());
+    add(
+        "X-Amz-Credential",
+        format!(
+            "{}%2F{}",
+            encode_component(credential.access_key.as_bytes()),
+            encode_component(scope.as_bytes())
+        ),
+    );
+    add("X-Amz-Date", added.date_time.to_owned());
+    add("X-Amz-Expires", seconds.to_string());
+    add(
+        "X-Amz-SignedHeaders",
+        encode_component(signed_headers.as_bytes()).into_owned(),
+    );
+    if let Some(token) = added.signed_token {
+        add(
+            "X-Amz-Security-Token",
+            encode_component(token.as_bytes()).into_owned(),
+        );
+    }
+    Ok(())
 }
 
 /// Each byte's two upper-case hex digits, as percent-encoding writes them: one table load per byte.
