@@ -72,6 +72,23 @@ impl<'a> Reader<'a> {
         (self.peek()? == byte).then(|| self.at += 1)
     }
 
+    /// Consumes `bytes` if they come next, exactly (no whitespace is skipped).
+    pub(crate) fn skip_exact(&mut self, bytes: &[u8]) -> Option<()> {
+        let found = self.bytes().get(self.at..)?.starts_with(bytes);
+        found.then(|| self.at += bytes.len())
+    }
+
+    /// Runs `read`, a shortcut for a common shape: when it gives up, the reader is back where it
+    /// was (at the same depth), for the general reader to read the same text.
+    pub(crate) fn attempt<T>(&mut self, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        let (at, depth) = (self.at, self.depth);
+        let value = read(self);
+        if value.is_none() {
+            (self.at, self.depth) = (at, depth);
+        }
+        value
+    }
+
     /// Consumes the literal `word` (`null`, `true`, `false`) if it comes next.
     fn literal(&mut self, word: &str) -> bool {
         self.skip_whitespace();

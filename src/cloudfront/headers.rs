@@ -146,6 +146,9 @@ impl<'a> ReadFast<'a> for Headers<'a> {
 
 impl<'a> ReadFast<'a> for Fields<'a> {
     fn read(reader: &mut Reader<'a>) -> Option<Self> {
+        if let Some(field) = reader.attempt(usual_entry) {
+            return Some(Fields::One(field));
+        }
         let mut fields = Fields::Many(Vec::new());
         reader.array(|reader| {
             let field = HeaderField::read(reader)?;
@@ -163,6 +166,19 @@ impl<'a> ReadFast<'a> for Fields<'a> {
         })?;
         Some(fields)
     }
+}
+
+/// The entry as CloudFront writes nearly every header, `[{"key":"K","value":"V"}]` without spaces,
+/// read as one pattern: about half the work of the general reader (an object with its field slots
+/// per entry). Anything else (no `key`, another order, spaces, several entries) gives `None`, and
+/// the general reader reads it from the same place.
+fn usual_entry<'a>(reader: &mut Reader<'a>) -> Option<HeaderField<'a>> {
+    reader.skip_exact(br#"[{"key":"#)?;
+    let key = Text::read(reader)?;
+    reader.skip_exact(br#","value":"#)?;
+    let value = Text::read(reader)?;
+    reader.skip_exact(b"}]")?;
+    Some(HeaderField::new(key, value))
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
@@ -217,6 +233,34 @@ impl WriteJson for Headers<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_usual_entry_and_its_near_misses_read_fast_as_serde_json_reads_them() {
+        for json in [
+            r#"{"a":[{"key":"A","value":"1"}]}"#,
+            r#"{"a":[{"key":"A","value":"1"}],"b":[{"key":"B","value":"x\"y"}]}"#,
+            r#"{"a":[ {"key":"A","value":"1"}]}"#,
+            r#"{"a":[{"key": "A","value":"1"}]}"#,
+            r#"{"a":[{"value":"1","key":"A"}]}"#,
+            r#"{"a":[{"key":"A","value":"1","x":2}]}"#,
+            r#"{"a":[{"key":"A","value":"1"},{"key":"A","value":"2"}]}"#,
+            r#"{"a":[{"key":null,"value":"1"}]}"#,
+            r#"{"a":[{"key":"A","value":1}]}"#,
+            r#"{"a":[{"key":"A","value":"1"]}"#,
+            r#"{"a":[{"key":"A","value":"\u0041"}]}"#,
+            r#"{"a":[{"key":"A","value":"a\rb"}]}"#,
+            r#"{"a":[{"key":"A"}]}"#,
+            r#"{"a":[{"key":"A","value":"1"}],"a":[]}"#,
+        ] {
+            let fast = crate::cloudfront::fast::read::<Headers<'_>>(json);
+            let serde = serde_json::from_str::<Headers<'_>>(json).ok();
+            if json.contains("\\u") {
+                assert_eq!(fast, None, "{json}: `\\u` is left to serde_json");
+            } else {
+                assert_eq!(fast, serde, "{json}");
+            }
+        }
+    }
 
     #[test]
     fn none_one_and_several_entries_round_trip() {
