@@ -36,9 +36,17 @@ pub struct Headers<'a>(Vec<(Cow<'a, str>, Fields<'a>)>);
 
 /// The entries of one header name. Nearly every header has one value, which is kept inline: a
 /// `Vec` per name was an allocation per header, parsed and added.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 enum Fields<'a> {
     One(HeaderField<'a>),
+    /// One entry as the fast reader found it, in CloudFront's shape and without escapes: `json` is
+    /// the text of its array, which is exactly what writing `field` gives, so it is written back
+    /// as it came, in one copy. Entries are never changed in place (only replaced, by
+    /// [`Headers::set`]), so the text cannot go stale.
+    Read {
+        field: HeaderField<'a>,
+        json: &'a str,
+    },
     /// Zero, or two and more.
     Many(Vec<HeaderField<'a>>),
 }
@@ -46,9 +54,16 @@ enum Fields<'a> {
 impl<'a> Fields<'a> {
     fn as_slice(&self) -> &[HeaderField<'a>] {
         match self {
-            Fields::One(field) => std::slice::from_ref(field),
+            Fields::One(field) | Fields::Read { field, .. } => std::slice::from_ref(field),
             Fields::Many(fields) => fields,
         }
+    }
+}
+
+/// Equal when the entries are, however they were read.
+impl PartialEq for Fields<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
     }
 }
 
@@ -146,22 +161,24 @@ impl<'a> ReadFast<'a> for Headers<'a> {
 
 impl<'a> ReadFast<'a> for Fields<'a> {
     fn read(reader: &mut Reader<'a>) -> Option<Self> {
-        if let Some(field) = reader.attempt(usual_entry) {
-            return Some(Fields::One(field));
+        let start = reader.position();
+        if let Some((field, escaped)) = reader.attempt(usual_entry) {
+            return Some(match reader.since(start) {
+                Some(json) if !escaped => Fields::Read { field, json },
+                _ => Fields::One(field),
+            });
         }
         let mut fields = Fields::Many(Vec::new());
         reader.array(|reader| {
             let field = HeaderField::read(reader)?;
-            match &mut fields {
-                Fields::Many(many) if many.is_empty() => fields = Fields::One(field),
-                Fields::Many(many) => many.push(field),
-                Fields::One(_) => {
-                    let Fields::One(first) = std::mem::replace(&mut fields, Fields::Many(Vec::new())) else {
-                        unreachable!("matched as one")
-                    };
-                    fields = Fields::Many(vec![first, field]);
+            fields = match std::mem::replace(&mut fields, Fields::Many(Vec::new())) {
+                Fields::Many(many) if many.is_empty() => Fields::One(field),
+                Fields::Many(mut many) => {
+                    many.push(field);
+                    Fields::Many(many)
                 }
-            }
+                Fields::One(first) | Fields::Read { field: first, .. } => Fields::Many(vec![first, field]),
+            };
             Some(())
         })?;
         Some(fields)
@@ -171,14 +188,22 @@ impl<'a> ReadFast<'a> for Fields<'a> {
 /// The entry as CloudFront writes nearly every header, `[{"key":"K","value":"V"}]` without spaces,
 /// read as one pattern: about half the work of the general reader (an object with its field slots
 /// per entry). Anything else (no `key`, another order, spaces, several entries) gives `None`, and
-/// the general reader reads it from the same place.
-fn usual_entry<'a>(reader: &mut Reader<'a>) -> Option<HeaderField<'a>> {
+/// the general reader reads it from the same place. The flag says whether a string had escapes.
+fn usual_entry<'a>(reader: &mut Reader<'a>) -> Option<(HeaderField<'a>, bool)> {
+    let text = |(value, escaped): (Cow<'a, str>, bool)| {
+        // Without escapes there is no CR or LF: they are control characters, which end a read.
+        let text = if escaped { Text::new(value)? } else { Text(value) };
+        Some((text, escaped))
+    };
+    // Each string right after its colon: `string` would skip spaces, which the text would keep.
     reader.skip_exact(br#"[{"key":"#)?;
-    let key = Text::read(reader)?;
+    reader.is_next(b'"').then_some(())?;
+    let (key, key_escaped) = text(reader.string()?)?;
     reader.skip_exact(br#","value":"#)?;
-    let value = Text::read(reader)?;
+    reader.is_next(b'"').then_some(())?;
+    let (value, value_escaped) = text(reader.string()?)?;
     reader.skip_exact(b"}]")?;
-    Some(HeaderField::new(key, value))
+    Some((HeaderField::new(key, value), key_escaped | value_escaped))
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
@@ -224,7 +249,10 @@ impl WriteJson for Headers<'_> {
         out.push('{');
         for (name, fields) in &self.0 {
             write_key(out, first, name);
-            fields.as_slice().write_json(out);
+            match fields {
+                Fields::Read { json, .. } => out.push_str(json),
+                _ => fields.as_slice().write_json(out),
+            }
         }
         out.push('}');
     }
@@ -241,6 +269,10 @@ mod tests {
             r#"{"a":[{"key":"A","value":"1"}],"b":[{"key":"B","value":"x\"y"}]}"#,
             r#"{"a":[ {"key":"A","value":"1"}]}"#,
             r#"{"a":[{"key": "A","value":"1"}]}"#,
+            r#"{"a":[{"key":"A","value":	"1"}]}"#,
+            r#"{"a":[{"key":"A","value":"1" }]}"#,
+            r#"{"a":[{"key":"A" ,"value":"1"}]}"#,
+            r#"{"a":[{"key":"A","value":"1"} ]}"#,
             r#"{"a":[{"value":"1","key":"A"}]}"#,
             r#"{"a":[{"key":"A","value":"1","x":2}]}"#,
             r#"{"a":[{"key":"A","value":"1"},{"key":"A","value":"2"}]}"#,
@@ -249,6 +281,8 @@ mod tests {
             r#"{"a":[{"key":"A","value":"1"]}"#,
             r#"{"a":[{"key":"A","value":"\u0041"}]}"#,
             r#"{"a":[{"key":"A","value":"a\rb"}]}"#,
+            r#"{"a":[{"key":"A","value":"a\/b"}],"b":[{"key":"B\/","value":"1"}]}"#,
+            r#"{"a\/":[{"key":"A","value":"1"}]}"#,
             r#"{"a":[{"key":"A"}]}"#,
             r#"{"a":[{"key":"A","value":"1"}],"a":[]}"#,
         ] {
@@ -258,6 +292,12 @@ mod tests {
                 assert_eq!(fast, None, "{json}: `\\u` is left to serde_json");
             } else {
                 assert_eq!(fast, serde, "{json}");
+            }
+            // Written back as serde_json writes it, including entries kept as their text.
+            if let Some(fast) = fast {
+                let mut out = String::new();
+                fast.write_json(&mut out);
+                assert_eq!(out, serde_json::to_string(&fast).unwrap(), "{json}");
             }
         }
     }
