@@ -544,18 +544,22 @@ fn query_pairs<'q>(query: &'q str, pairs: &mut Query<'q>) -> Result<(), SigningE
 /// One side of a query parameter in canonical form: form-decoded, then URI-encoded (borrowed when
 /// that changes nothing).
 pub(crate) fn encode_query_component(raw: &str) -> Cow<'_, str> {
-    let bytes = raw.as_bytes();
-    // Short components (most names and values) by table: the vector test's scalar rest costs
-    // about ten instructions a byte.
-    let canonical = if bytes.len() < 16 {
-        bytes.iter().all(|&b| is_unreserved(b))
-    } else {
-        !crate::scan::any_byte(bytes, |b| !unreserved_by_comparison(b))
-    };
-    if canonical {
+    if is_canonical_component(raw.as_bytes()) {
         return Cow::Borrowed(raw); // nothing to decode or encode
     }
     Cow::Owned(encode_component(&form_decode(raw)).into_owned())
+}
+
+/// Whether `bytes` are a query component in canonical form: unreserved characters only, so
+/// [`encode_query_component`] leaves them as they are (and form decoding too).
+pub(crate) fn is_canonical_component(bytes: &[u8]) -> bool {
+    // Short components (most names and values) by table: the vector test's scalar rest costs
+    // about ten instructions a byte.
+    if bytes.len() < 16 {
+        bytes.iter().all(|&b| is_unreserved(b))
+    } else {
+        !crate::scan::any_byte(bytes, |b| !unreserved_by_comparison(b))
+    }
 }
 
 /// Query decoding as servers do it: `+` is a space, `%XX` a byte, a stray `%` itself.
