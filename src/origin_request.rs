@@ -126,9 +126,9 @@ pub struct Context<'a> {
 
 /// Parses an event's JSON and transforms it. Errors name the JSON path at fault.
 ///
-/// The outcome borrows from `event`: strings without escapes and every field the handler does
-/// not model are not copied.
-pub fn handle_json<'a>(event: &'a [u8], context: &Context<'_>) -> Result<Outcome<'a>, EventError> {
+/// The outcome borrows from `event` (strings without escapes and every field the handler does not
+/// model are not copied) and from the context's credentials (the session token).
+pub fn handle_json<'a>(event: &'a [u8], context: &Context<'a>) -> Result<Outcome<'a>, EventError> {
     handle(parse(event)?, context)
 }
 
@@ -184,7 +184,7 @@ fn locate_error(event: &[u8]) -> EventError {
 }
 
 /// Transforms a parsed event.
-pub fn handle<'a>(event: Event<'a>, context: &Context<'_>) -> Result<Outcome<'a>, EventError> {
+pub fn handle<'a>(event: Event<'a>, context: &Context<'a>) -> Result<Outcome<'a>, EventError> {
     let count = event.records.len();
     let Some(record) = event.records.into_iter().next().filter(|_| count == 1) else {
         return Err(EventError::RecordCount(count));
@@ -288,9 +288,10 @@ pub fn handle<'a>(event: Event<'a>, context: &Context<'_>) -> Result<Outcome<'a>
     );
     for (name, value) in signature.headers() {
         if name != "authorization" {
-            request
-                .headers
-                .set(name, HeaderField::new(display_name(name), signing_value(value)));
+            request.headers.set(
+                name,
+                HeaderField::new(display_name(name), signing_value(value, context.credentials)),
+            );
         }
     }
     // Last, as `headers()` lists it; moved, not copied.
@@ -419,14 +420,15 @@ fn display_name(name: &str) -> Text<'static> {
     }
 }
 
-/// A value signing adds: `UNSIGNED-PAYLOAD` as a literal, the others (the date, the token, a
-/// payload hash) copied and checked.
-fn signing_value(value: &str) -> Text<'static> {
+/// A value signing adds. The session token (a kilobyte) is borrowed from the credentials it came
+/// from and `UNSIGNED-PAYLOAD` is a literal; the others (the date, a payload hash) are copied.
+fn signing_value<'a>(value: &str, credentials: &'a Credentials) -> Text<'a> {
     const UNSIGNED_PAYLOAD: Text<'static> = Text::from_static("UNSIGNED-PAYLOAD");
-    if value == UNSIGNED_PAYLOAD.as_str() {
-        UNSIGNED_PAYLOAD
-    } else {
-        text(value.to_owned())
+    match credentials.session_token() {
+        // The signer checked the token it signed; checked again here, as every value is.
+        Some(token) if std::ptr::eq(token, value) => text(token),
+        _ if value == UNSIGNED_PAYLOAD.as_str() => UNSIGNED_PAYLOAD,
+        _ => text(value.to_owned()),
     }
 }
 

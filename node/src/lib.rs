@@ -73,7 +73,7 @@ impl Signer {
             .map(|outcome| outcome.to_json())
     }
 
-    fn outcome<'e>(&self, event: &'e [u8], now_millis: f64) -> Result<Outcome<'e>> {
+    fn outcome<'e>(&'e self, event: &'e [u8], now_millis: f64) -> Result<Outcome<'e>> {
         let credentials = self
             .credentials
             .as_ref()

@@ -95,8 +95,8 @@ pub fn credentials(with_token: bool) -> Credentials {
     )
 }
 
-/// Runs the handler as the shells do. The outcome borrows from the event, so the test's copy of
-/// the event is leaked (a few KB per case).
+/// Runs the handler as the shells do. The outcome borrows from the event and the credentials, so
+/// the test's copies of both (and of the rest of the context) are leaked (a few KB per case).
 pub fn run(
     event: &[u8],
     config: &HandlerConfig,
@@ -104,12 +104,11 @@ pub fn run(
     now: SystemTime,
 ) -> Result<Outcome<'static>, EventError> {
     let event: &'static [u8] = Box::leak(event.to_vec().into_boxed_slice());
-    let keys = SigningKeyCache::new();
     let context = Context {
-        credentials,
+        credentials: Box::leak(Box::new(credentials.clone())),
         now,
-        config,
-        keys: &keys,
+        config: Box::leak(Box::new(config.clone())),
+        keys: Box::leak(Box::new(SigningKeyCache::new())),
     };
     handle_json(event, &context)
 }
