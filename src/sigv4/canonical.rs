@@ -604,8 +604,8 @@ pub fn s3_canonical_path(path: &str) -> Result<String, SigningError> {
     if !path.starts_with('/') {
         return Err(invalid("it must start with '/'"));
     }
-    check_escapes(path).map_err(invalid)?;
-    let decoded: Cow<'_, [u8]> = if path.contains('%') {
+    let decoded: Cow<'_, [u8]> = if crate::scan::find(b'%', path.as_bytes()).is_some() {
+        check_escapes(path).map_err(invalid)?;
         let decoded: Vec<u8> = percent_decode_str(path).collect();
         if std::str::from_utf8(&decoded).is_err() {
             return Err(invalid("its percent-decoded bytes are not UTF-8"));
@@ -614,19 +614,16 @@ pub fn s3_canonical_path(path: &str) -> Result<String, SigningError> {
     } else {
         Cow::Borrowed(path.as_bytes())
     };
-    if decoded
-        .iter()
-        .fold(false, |control, &b| control | (b < 0x20) | (b == 0x7f))
-    {
-        return Err(invalid("it holds a control character"));
-    }
-    // Allocated once, at its final size; the bytes kept are copied in runs.
+    // One pass: runs of kept bytes are copied, the others encoded, and a control character (which
+    // would be encoded too) refused. Room for every byte encoded, so the buffer never grows.
     let keep = |b: u8| is_unreserved(b) || b == b'/';
-    let escaped = decoded.iter().filter(|&&b| !keep(b)).count();
-    let mut out = Vec::with_capacity(decoded.len() + 2 * escaped);
+    let mut out = Vec::with_capacity(3 * decoded.len());
     let mut run = 0;
     for (at, &b) in decoded.iter().enumerate() {
         if !keep(b) {
+            if b < 0x20 || b == 0x7f {
+                return Err(invalid("it holds a control character"));
+            }
             let [high, low] = HEX_UPPER[usize::from(b)];
             out.extend_from_slice(&decoded[run..at]);
             out.extend_from_slice(&[b'%', high, low]);
