@@ -39,7 +39,8 @@ fn has_length(marker: u8) -> bool {
 }
 
 /// Copies `tail` (everything after the first SOS header) without APPn/COM segments and without
-/// anything after EOI; the result ends with `FF D9`.
+/// anything after EOI; the result ends with `FF D9`. A segment that no marker follows (only in a
+/// damaged file) is emptied instead of removed, so that a decoder reads what follows it as before.
 pub(super) fn clean_tail(tail: &[u8]) -> Result<Vec<u8>, ScanError> {
     let mut out = Vec::with_capacity(tail.len());
     let mut copy_from = 0;
@@ -70,6 +71,12 @@ pub(super) fn clean_tail(tail: &[u8]) -> Result<Vec<u8>, ScanError> {
                 }
                 if matches!(m, 0xE0..=0xEF | COM) {
                     out.extend_from_slice(&tail[copy_from..ff]);
+                    if tail.get(end) != Some(&0xFF) {
+                        // No marker follows: the bytes after the segment are not where a decoder
+                        // expects them (a damaged file). The marker stays, emptied, so that they
+                        // are read as before, not as part of the data before the segment.
+                        out.extend_from_slice(&[0xFF, m, 0x00, 0x02]);
+                    }
                     copy_from = end;
                 }
                 at = end;
@@ -104,6 +111,16 @@ mod tests {
             clean_tail(tail).unwrap(),
             b"\x12\xFF\xC4\x00\x03\x01\xFF\xDA\x00\x03\x01\x99\xFF\xD9"
         );
+    }
+
+    #[test]
+    fn a_segment_no_marker_follows_is_emptied_not_removed() {
+        // Bytes a decoder skips after the segment would otherwise join the scan's data before it.
+        let tail = b"\x12\xFF\xE0\x00\x04ab\x34\x56\xFF\xD9";
+        assert_eq!(clean_tail(tail).unwrap(), b"\x12\xFF\xE0\x00\x02\x34\x56\xFF\xD9");
+        // Stripping again changes nothing.
+        let once = clean_tail(tail).unwrap();
+        assert_eq!(clean_tail(&once).unwrap(), once);
     }
 
     #[test]
