@@ -38,6 +38,16 @@ fn has_length(marker: u8) -> bool {
     matches!(marker, 0xC0..=0xCF | 0xDA..=0xDF | 0xE0..=0xEF | 0xF0..=0xFD | COM)
 }
 
+/// Whether a marker a decoder resumes at (EOI, or a segment with a length) starts at `at`, after
+/// any fill bytes: not stuffing (`FF 00`), a restart marker or image data.
+fn marker_follows(tail: &[u8], at: usize) -> bool {
+    if tail.get(at) != Some(&0xFF) {
+        return false;
+    }
+    let code = tail[at..].iter().find(|&&b| b != 0xFF);
+    code.is_some_and(|&code| code == EOI || has_length(code))
+}
+
 /// Copies `tail` (everything after the first SOS header) without APPn/COM segments and without
 /// anything after EOI; the result ends with `FF D9`. A segment that no marker follows (only in a
 /// damaged file) is emptied instead of removed, so that a decoder reads what follows it as before.
@@ -71,7 +81,7 @@ pub(super) fn clean_tail(tail: &[u8]) -> Result<Vec<u8>, ScanError> {
                 }
                 if matches!(m, 0xE0..=0xEF | COM) {
                     out.extend_from_slice(&tail[copy_from..ff]);
-                    if tail.get(end) != Some(&0xFF) {
+                    if !marker_follows(tail, end) {
                         // No marker follows: the bytes after the segment are not where a decoder
                         // expects them (a damaged file). The marker stays, emptied, so that they
                         // are read as before, not as part of the data before the segment.
@@ -121,6 +131,20 @@ mod tests {
         // Stripping again changes nothing.
         let once = clean_tail(tail).unwrap();
         assert_eq!(clean_tail(&once).unwrap(), once);
+        // Stuffing or a restart marker after the segment is image data too, not a marker.
+        for next in [b"\xFF\x00\x34", b"\xFF\xD0\x34"] {
+            let mut tail = b"\x12\xFF\xE0\x00\x04ab".to_vec();
+            tail.extend_from_slice(next);
+            tail.extend_from_slice(b"\xFF\xD9");
+            let mut expected = b"\x12\xFF\xE0\x00\x02".to_vec();
+            expected.extend_from_slice(next);
+            expected.extend_from_slice(b"\xFF\xD9");
+            assert_eq!(clean_tail(&tail).unwrap(), expected);
+            assert_eq!(clean_tail(&expected).unwrap(), expected);
+        }
+        // A segment a marker follows (after fill bytes) is removed whole.
+        let tail = b"\x12\xFF\xE0\x00\x04ab\xFF\xFF\xC4\x00\x02\xFF\xD9";
+        assert_eq!(clean_tail(tail).unwrap(), b"\x12\xFF\xFF\xC4\x00\x02\xFF\xD9");
     }
 
     #[test]
