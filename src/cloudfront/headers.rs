@@ -42,7 +42,8 @@ enum Fields<'a> {
     /// One entry as the fast reader found it, in CloudFront's shape and without escapes: `json` is
     /// the text of its array, which is exactly what writing `field` gives, so it is written back
     /// as it came, in one copy. Entries are never changed in place (only replaced, by
-    /// [`Headers::set`]), so the text cannot go stale.
+    /// [`Headers::set`]), so the text cannot go stale: an API giving `&mut HeaderField` must turn
+    /// this variant into [`Fields::One`] first.
     Read {
         field: HeaderField<'a>,
         json: &'a str,
