@@ -137,6 +137,15 @@ impl<'a> Reader<'a> {
             .map(|decoded| (Cow::Owned(decoded), true))
     }
 
+    /// A string that can go into an HTTP request (no CR or LF), and whether it had escapes.
+    pub(crate) fn text(&mut self) -> Option<(Text<'a>, bool)> {
+        match self.string()? {
+            // Without escapes there is no CR or LF: they are control characters.
+            (value, false) => Some((Text(value), false)),
+            (value, true) => Some((Text::new(value)?, true)),
+        }
+    }
+
     /// The rest of a string that has an escape (or a control character) at `at`; kept out of
     /// [`Reader::string`], which most strings leave without one.
     #[cold]
@@ -308,11 +317,7 @@ impl<'a> ReadFast<'a> for Str<'a> {
 
 impl<'a> ReadFast<'a> for Text<'a> {
     fn read(reader: &mut Reader<'a>) -> Option<Self> {
-        match reader.string()? {
-            // Without escapes there is no CR or LF: they are control characters.
-            (value, false) => Some(Text(value)),
-            (value, true) => Text::new(value),
-        }
+        reader.text().map(|(text, _)| text)
     }
 }
 

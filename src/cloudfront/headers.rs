@@ -191,18 +191,13 @@ impl<'a> ReadFast<'a> for Fields<'a> {
 /// per entry). Anything else (no `key`, another order, spaces, several entries) gives `None`, and
 /// the general reader reads it from the same place. The flag says whether a string had escapes.
 fn usual_entry<'a>(reader: &mut Reader<'a>) -> Option<(HeaderField<'a>, bool)> {
-    let text = |(value, escaped): (Cow<'a, str>, bool)| {
-        // Without escapes there is no CR or LF: they are control characters, which end a read.
-        let text = if escaped { Text::new(value)? } else { Text(value) };
-        Some((text, escaped))
-    };
-    // Each string right after its colon: `string` would skip spaces, which the text would keep.
+    // Each string right after its colon: `text` would skip spaces, which the kept text would keep.
     reader.skip_exact(br#"[{"key":"#)?;
     reader.is_next(b'"').then_some(())?;
-    let (key, key_escaped) = text(reader.string()?)?;
+    let (key, key_escaped) = reader.text()?;
     reader.skip_exact(br#","value":"#)?;
     reader.is_next(b'"').then_some(())?;
-    let (value, value_escaped) = text(reader.string()?)?;
+    let (value, value_escaped) = reader.text()?;
     reader.skip_exact(b"}]")?;
     Some((HeaderField::new(key, value), key_escaped | value_escaped))
 }
