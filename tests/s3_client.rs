@@ -24,7 +24,9 @@ const TRACE_ID: &str =
     "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:0";
 
 /// The keys that break naive clients: spaces, `+`, `%`, reserved characters, non-ASCII, `//`
-/// and dot segments, each of which must round-trip exactly.
+/// and dot segments, each of which must round-trip exactly. (A key that is `..` alone, or that
+/// climbs above the bucket, is left out: s3s-fs maps keys to files and drops the connection; its
+/// encoding is checked in the unit tests of `src/s3/endpoint.rs`.)
 const HOSTILE_KEYS: [&str; 14] = [
     "plain.jpg",
     "red flower.jpg",
@@ -38,7 +40,7 @@ const HOSTILE_KEYS: [&str; 14] = [
     "a//b.jpg",
     "dots/../up.jpg",
     "dots/./here..jpg",
-    "..",
+    "a/../..b",
     "a/..b/c..",
 ];
 
