@@ -369,6 +369,25 @@ async fn a_silent_server_is_cut_short_before_the_deadline() {
 }
 
 #[tokio::test]
+async fn a_body_without_length_is_cut_at_the_limit() {
+    // 2 chunks of 8 bytes, no Content-Length: the limit is found while reading.
+    let answer =
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n01234567\r\n8\r\n89abcdef\r\n0\r\n\r\n";
+    let (endpoint, _) = stub(Some(answer.into()));
+    let error = client(&endpoint, s3s::SECRET_KEY)
+        .get_object(&ObjectRef::new(BUCKET, "k"), 10, &context(5))
+        .await
+        .unwrap_err();
+    assert_eq!(error, Error::TooLarge { limit: 10 });
+    let (endpoint, _) = stub(Some(answer.into()));
+    let object = client(&endpoint, s3s::SECRET_KEY)
+        .get_object(&ObjectRef::new(BUCKET, "k"), 16, &context(5))
+        .await
+        .unwrap();
+    assert_eq!(object.body, "0123456789abcdef");
+}
+
+#[tokio::test]
 async fn a_refused_connection_is_retryable() {
     let closed = format!("http://127.0.0.1:{}", s3s::free_port());
     let error = client(&closed, s3s::SECRET_KEY)

@@ -23,7 +23,7 @@
 //! use std::time::{Duration, Instant};
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // Once, at start (inside the Tokio runtime):
-//! let client = Client::new(Transport::new(), Config::from_env()?, edge_signer::credentials::from_env()?);
+//! let client = Client::from_env(Transport::new())?; // AWS_REGION, AWS_ENDPOINT_URL_S3…, AWS_ACCESS_KEY_ID…
 //! // Per invocation: its deadline less the time needed to answer, and its trace id.
 //! let deadline = Instant::now() + Duration::from_secs(10);
 //! let context = RequestContext::new(deadline).with_trace_id(std::env::var("_X_AMZN_TRACE_ID").ok());
@@ -140,6 +140,16 @@ impl Client {
         }
     }
 
+    /// A client over `transport` for the Lambda environment: [`Config::from_env`] and
+    /// [`crate::credentials::from_env`]. The error names the variable at fault.
+    pub fn from_env(transport: Transport) -> Result<Self, String> {
+        Ok(Self::new(
+            transport,
+            Config::from_env()?,
+            crate::credentials::from_env()?,
+        ))
+    }
+
     /// The transport, for requests that are not S3 operations (a presigned URL).
     pub fn transport(&self) -> &Transport {
         &self.transport
@@ -223,5 +233,35 @@ impl Client {
                 .and_then(|v| v.to_str().ok());
             Err(ServiceError::parse(response.status, &response.body, request_id).into())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn debug_never_shows_a_secret() {
+        let credentials =
+            Credentials::new("AKIDEXAMPLE", "SECRETKEY", Some("SESSIONTOKEN".into()), None, "t");
+        let client = Client::new(Transport::new(), Config::new("us-east-1"), credentials);
+        let shown = format!("{client:?}");
+        assert!(shown.contains("us-east-1"), "{shown}");
+        assert!(
+            !shown.contains("SECRETKEY") && !shown.contains("SESSIONTOKEN"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn contexts() {
+        let end = Instant::now() + Duration::from_secs(5);
+        let context = RequestContext::before(end, Duration::from_secs(1)).with_trace_id(Some(""));
+        assert_eq!(
+            (context.deadline, context.trace_id),
+            (end - Duration::from_secs(1), None)
+        );
+        let past = RequestContext::before(Instant::now(), Duration::from_secs(1));
+        assert_eq!(past.time_left(), Duration::ZERO);
     }
 }
