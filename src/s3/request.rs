@@ -194,6 +194,10 @@ pub fn build_request(
             if name.is_empty() || HeaderName::from_bytes(header.as_bytes()).is_err() {
                 return Err(invalid(&header, "not an HTTP token"));
             }
+            // HTTP names are case-insensitive: `A` and `a` would be one header with two values.
+            if headers.iter().any(|(n, _)| *n == header) {
+                return Err(invalid(&header, "given twice, in different cases"));
+            }
             let value = checked(&header, value)?;
             headers.push((header, value));
         }
@@ -391,6 +395,12 @@ mod tests {
             build_request(Operation::PutObject(&put), &signer, None),
             Err(Error::InvalidInput { .. })
         ));
+        put.metadata = Metadata::from([("Name".into(), "1".into()), ("name".into(), "2".into())]);
+        let error = build_request(Operation::PutObject(&put), &signer, None).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid x-amz-meta-name: given twice, in different cases"
+        );
         put.metadata.clear();
         put.content.content_type = Some("text/plain\r\nx-evil: 1".into());
         assert!(build_request(Operation::PutObject(&put), &signer, None).is_err());
