@@ -119,6 +119,7 @@ async fn hostile_keys_round_trip_with_their_headers_and_metadata() {
         assert_eq!(head.content_length, Some(body.len() as u64), "{key:?}");
         assert_eq!(head.etag, written.etag, "{key:?}");
         assert_eq!(head.metadata, metadata(key), "{key:?}");
+        assert_eq!(head.content, content(), "{key:?}");
 
         // Stored under the exact key (s3s-fs keeps a key as a path under the bucket directory).
         if !key.split('/').any(|s| s.is_empty() || s == "." || s == "..") {

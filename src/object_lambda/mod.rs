@@ -10,8 +10,8 @@
 //!   as an `http::Request`, for credentials, a time and a key cache given as arguments.
 //! - [`head_reply`] (pure): a HEAD of the original → the [`HeadObjectResponse`] JSON.
 //! - [`handle`], [`handle_in`] (I/O): one event, through [`Client`] (the S3 client's transport),
-//!   with [`Settings`]. The Lambda bootstrap
-//!   (`src/bin/object-lambda.rs`) and `edge-signer local` both call it.
+//!   with [`Settings`]. The Lambda bootstrap (`src/bin/object-lambda.rs`) and `edge-signer local`
+//!   both call it.
 //!
 //! ```no_run
 //! use edge_signer::object_lambda::{handle, parse_event, Client, Settings};
