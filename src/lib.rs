@@ -9,6 +9,8 @@
 //! - [`transform`]: the Object Lambda transform: strip image metadata, or report EXIF as JSON.
 //! - [`object_lambda`]: the Object Lambda function around it: fetch, transform, and answer with a
 //!   signed `WriteGetObjectResponse`.
+//! - [`s3`]: the one S3 client (GetObject, HeadObject, PutObject) and the HTTP transport every
+//!   Lambda function shares.
 //! - [`local`]: the whole chain on 127.0.0.1 (`edge-signer local`).
 //! - [`runtime_api`]: the bootstraps' Lambda Runtime API client (blocking, one connection).
 //! - [`logging`]: the bootstraps' log set-up (text or JSON, one level).
@@ -26,6 +28,8 @@ pub mod origin;
 pub mod origin_request;
 #[cfg(feature = "lambda")]
 pub mod runtime_api;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod scan;
 pub mod sigv4;
 #[cfg(feature = "transform")]

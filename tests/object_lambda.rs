@@ -888,3 +888,68 @@ fn without_aws_region_every_invocation_fails_naming_it() {
     assert!(source.received().is_empty() && endpoint.writes().is_empty());
     assert_no_secrets(&process.logs());
 }
+
+/// `handle_in`: the fetch keeps to half the time left before the invocation's deadline (so that
+/// its failure is still answered), and every request carries the invocation's trace id.
+#[tokio::test]
+async fn handle_in_keeps_to_the_deadline_and_sends_the_trace_id() {
+    use edge_signer::object_lambda::handle_in;
+    use edge_signer::s3::RequestContext;
+    use std::time::Instant;
+    const TRACE: &str = "Root=1-5759e988-bd862e3fe1be46a994272793;Lineage=a87bd80c:1";
+
+    let fixture = Fixture::new();
+    assert!(fixture.settings.timeout >= Duration::from_secs(10));
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/sample.jpg?{PRESIGN_QUERY}",
+        silent.local_addr().unwrap()
+    );
+    let run = |url: String, deadline: Instant| {
+        let fixture = &fixture;
+        async move {
+            let event = parse_event(
+                event("get", &url, USER_URL, user_headers())
+                    .to_string()
+                    .as_bytes(),
+            )
+            .unwrap();
+            let context = RequestContext::new(deadline).with_trace_id(Some(TRACE));
+            handle_in(
+                &event,
+                &fixture.client,
+                &fixture.settings,
+                &fixture.credentials,
+                at(),
+                &fixture.keys,
+                &context,
+            )
+            .await
+        }
+    };
+
+    let start = Instant::now();
+    let deadline = start + Duration::from_millis(800);
+    let handled = run(url, deadline).await.unwrap();
+    assert!(
+        Instant::now() < deadline,
+        "answered {:?} after the deadline",
+        Instant::now() - deadline
+    );
+    assert!(matches!(handled, Handled::Written(w) if w.status == 500));
+    let write = fixture.endpoint.only_write();
+    assert_eq!(write.verified, Ok(()));
+    assert_eq!(write.error_code(), Some("SourceFetchFailed"));
+    assert_eq!(write.request.header("x-amzn-trace-id"), Some(TRACE));
+
+    run(
+        fixture.source.url("/sample.jpg"),
+        Instant::now() + Duration::from_secs(20),
+    )
+    .await
+    .unwrap();
+    let fetch = fixture.source.received().pop().unwrap();
+    assert_eq!(fetch.header("x-amzn-trace-id"), Some(TRACE));
+    let write = fixture.endpoint.writes().pop().unwrap();
+    assert_eq!((&write.verified, write.status()), (&Ok(()), Some(200)));
+}

@@ -1,149 +1,99 @@
-//! The thin I/O layer: fetch the original, post the answer. Everything it decides is in
-//! [`super::reply`], [`super::head`] and [`super::write`].
+//! The function's two exchanges, over the S3 client's transport ([`crate::s3::Transport`]: one
+//! connection pool, one TLS configuration): GET or HEAD of the presigned `inputS3Url` (signed by
+//! S3 Object Lambda, not by us), and the `WriteGetObjectResponse` POST. Everything they decide is
+//! in [`super::reply`], [`super::head`] and [`super::write`].
 
 use super::Error;
 use super::reply::Fetched;
+use crate::s3::{self, ServiceError, Transport};
 use bytes::Bytes;
-use http::{Method, Request, Uri, header};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::{self, connect::HttpConnector};
-use hyper_util::rt::{TokioExecutor, TokioTimer};
-use std::time::Duration;
+use http::{Method, Request, Uri};
+use std::time::{Duration, Instant};
 
-/// How long an idle connection is kept for the next invocation. Short: Lambda freezes the process
-/// between invocations, and a server closes idle connections after a while; a connection found
-/// closed before the request was written is retried by the client, one closed later is not.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
-/// The longest error body read from `WriteGetObjectResponse` (for its code and message).
-const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// The most of a 2xx `WriteGetObjectResponse` answer read (it has none).
+const ANSWER_BODY_LIMIT: u64 = 64 * 1024;
 
-/// An HTTP/1.1 client for `https://` (rustls with the ring provider and the Mozilla root
-/// certificates compiled in: no OpenSSL, no certificate files read at start) and plain `http://`
-/// (a local endpoint). Build it once and keep it: it pools connections between invocations.
-#[derive(Clone, Debug)]
-pub struct Client {
-    http: legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
-}
+/// The function's HTTP client: the S3 client's [`Transport`]. Build it once, inside the Tokio
+/// runtime, and keep it: it pools connections between invocations.
+pub type Client = Transport;
 
-impl Default for Client {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Client {
-    /// A client with rustls' safe default protocol versions (TLS 1.2 and 1.3).
-    pub fn new() -> Self {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            // ring implements cipher suites for both default versions, so this cannot fail.
-            .expect("the ring provider supports TLS 1.2 and 1.3")
-            .https_or_http()
-            .enable_http1()
-            .build();
-        Self {
-            http: legacy::Client::builder(TokioExecutor::new())
-                .pool_timer(TokioTimer::new())
-                .pool_idle_timeout(IDLE_TIMEOUT)
-                .build(connector),
-        }
-    }
-
-    /// `method` on the presigned `url`, reading at most `limit` bytes of a 200 body; never an
-    /// error: every failure is a [`Fetched`] the caller answers.
-    pub(crate) async fn fetch(&self, method: Method, url: &str, limit: u64, timeout: Duration) -> Fetched {
-        let uri = match url.parse::<Uri>() {
-            Ok(uri) if matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some() => uri,
-            // Never echo the URL: it carries a presigned signature and a session token.
-            _ => return failed("the event's inputS3Url is not an http(s) URL"),
-        };
-        let head = method == Method::HEAD;
-        let request = Request::builder()
-            .method(method)
-            .uri(uri)
-            .body(Full::new(Bytes::new()));
-        let Ok(request) = request else {
-            return failed("the event's inputS3Url cannot be requested");
-        };
-        match tokio::time::timeout(timeout, self.read(request, head, limit)).await {
-            Ok(fetched) => fetched,
-            Err(_) => failed(&format!("no complete answer within {timeout:?}")),
-        }
-    }
-
-    async fn read(&self, request: Request<Full<Bytes>>, head: bool, limit: u64) -> Fetched {
-        let response = match self.http.request(request).await {
-            Ok(response) => response,
-            Err(e) => return failed(describe(&e)),
-        };
-        let (parts, body) = response.into_parts();
-        let status = parts.status.as_u16();
-        if status != 200 || head {
-            // Only the status and headers matter: an error document is not read, and a HEAD answer
-            // has no body (its Content-Length is the object's).
-            return Fetched::Response {
-                status,
-                headers: parts.headers,
-                body: Bytes::new(),
-            };
-        }
-        let declared = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if declared.is_some_and(|length| length > limit) {
-            return Fetched::TooLarge { limit };
-        }
-        let cap = usize::try_from(limit).unwrap_or(usize::MAX);
-        match Limited::new(body, cap).collect().await {
-            Ok(collected) => Fetched::Response {
-                status,
-                headers: parts.headers,
-                body: collected.to_bytes(),
-            },
-            Err(e) if e.is::<LengthLimitError>() => Fetched::TooLarge { limit },
-            Err(_) => failed("the connection broke while the original was read"),
-        }
-    }
-
-    /// Sends a built `WriteGetObjectResponse`; `Ok` when S3 Object Lambda accepted it (2xx).
-    pub(crate) async fn post(&self, request: Request<Bytes>, timeout: Duration) -> Result<(), Error> {
-        let exchange = async {
-            let response = self
-                .http
-                .request(request.map(Full::new))
-                .await
-                .map_err(|e| Error::WriteFailed(describe(&e).to_owned()))?;
-            let status = response.status().as_u16();
-            let body = Limited::new(response.into_body(), ERROR_BODY_LIMIT)
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            if (200..300).contains(&status) {
-                Ok(())
+/// `method` on the presigned `url`, reading at most `limit` bytes of a 200 body, for at most
+/// `allowed`; never an error: every failure is a [`Fetched`] the caller answers.
+pub(crate) async fn fetch(
+    client: &Client,
+    method: Method,
+    url: &str,
+    limit: u64,
+    allowed: Duration,
+    trace_id: Option<&str>,
+) -> Fetched {
+    let deadline = Instant::now() + allowed;
+    let uri = match url.parse::<Uri>() {
+        Ok(uri) if matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some() => uri,
+        // Never echo the URL: it carries a presigned signature and a session token.
+        _ => return failed("the event's inputS3Url is not an http(s) URL".into()),
+    };
+    let Ok(mut request) = Request::builder().method(method).uri(uri).body(Bytes::new()) else {
+        return failed("the event's inputS3Url cannot be requested".into());
+    };
+    add_trace_id(&mut request, trace_id);
+    match client.send(request, deadline, limit).await {
+        Ok(response) => Fetched::Response {
+            status: response.status,
+            headers: response.headers,
+            // Only the status and headers of an error matter: its document is not forwarded.
+            body: if response.status == 200 {
+                response.body
             } else {
-                Err(Error::refused(status, &body))
-            }
-        };
-        tokio::time::timeout(timeout, exchange)
-            .await
-            .unwrap_or_else(|_| Err(Error::WriteFailed(format!("no answer within {timeout:?}"))))
+                Bytes::new()
+            },
+        },
+        Err(s3::Error::TooLarge { limit }) => Fetched::TooLarge { limit },
+        // The limit as set, not the few microseconds less that were left when the request left.
+        Err(s3::Error::Timeout(_)) => failed(format!("no complete answer within {allowed:?}")),
+        // Transport errors never hold the URL.
+        Err(e) => failed(e.to_string()),
     }
 }
 
-fn failed(reason: &str) -> Fetched {
-    Fetched::Failed {
-        reason: reason.to_owned(),
+/// Sends a built `WriteGetObjectResponse`; `Ok` when S3 Object Lambda accepted it (2xx).
+pub(crate) async fn post(
+    client: &Client,
+    mut request: Request<Bytes>,
+    allowed: Duration,
+    trace_id: Option<&str>,
+) -> Result<(), Error> {
+    add_trace_id(&mut request, trace_id);
+    let response = client
+        .send(request, Instant::now() + allowed, ANSWER_BODY_LIMIT)
+        .await
+        .map_err(|e| Error::WriteFailed(e.to_string()))?;
+    if (200..300).contains(&response.status) {
+        return Ok(());
+    }
+    let request_id = response
+        .headers
+        .get("x-amz-request-id")
+        .and_then(|v| v.to_str().ok());
+    let refused = ServiceError::parse(response.status, &response.body, request_id);
+    Err(Error::WriteRefused {
+        status: refused.status,
+        code: refused.code,
+        message: if refused.message.is_empty() {
+            "-".into()
+        } else {
+            refused.message
+        },
+    })
+}
+
+/// `X-Amzn-Trace-Id`, unsigned (the presigned URL and our signature leave it out).
+fn add_trace_id(request: &mut Request<Bytes>, trace_id: Option<&str>) {
+    if let Some(value) = trace_id.and_then(|id| s3::trace_header_value(id).ok()) {
+        request.headers_mut().insert(s3::TRACE_ID_HEADER, value);
     }
 }
 
-/// A hyper error in words, without the URL.
-fn describe(error: &legacy::Error) -> &'static str {
-    if error.is_connect() {
-        "could not connect (connection or TLS handshake failed)"
-    } else {
-        "the connection failed before a complete answer"
-    }
+fn failed(reason: String) -> Fetched {
+    Fetched::Failed { reason }
 }

@@ -9,8 +9,9 @@
 //! - [`write_get_object_response`] (pure): the [`Reply`] → the signed `POST /WriteGetObjectResponse`
 //!   as an `http::Request`, for credentials, a time and a key cache given as arguments.
 //! - [`head_reply`] (pure): a HEAD of the original → the [`HeadObjectResponse`] JSON.
-//! - [`handle`] (I/O): one event, through [`Client`], with [`Settings`]. The Lambda bootstrap
-//!   (`src/bin/object-lambda.rs`) and `edge-signer local` both call it.
+//! - [`handle`], [`handle_in`] (I/O): one event, through [`Client`] (the S3 client's transport),
+//!   with [`Settings`]. The Lambda bootstrap (`src/bin/object-lambda.rs`) and `edge-signer local`
+//!   both call it.
 //!
 //! ```no_run
 //! use edge_signer::object_lambda::{handle, parse_event, Client, Settings};
@@ -75,11 +76,12 @@ pub use reply::{ErrorReply, Fetched, MAX_MESSAGE_BYTES, Reply, ReplyKind, decide
 pub use settings::{ENDPOINT_VAR, Endpoint, MAX_OBJECT_BYTES_VAR, REGION_VAR, Scheme, Settings};
 pub use write::{FORWARDED_HEADER_PREFIX, PATH, SERVICE, write_get_object_response};
 
+use crate::s3::RequestContext;
 use crate::sigv4::{SigningError, SigningKeyCache};
 use aws_credential_types::Credentials;
 use event::Operation;
 use http::Method;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 /// Why an event was not answered. [`Error::kind`] is the Lambda `errorType`.
 #[derive(Debug, thiserror::Error)]
@@ -138,22 +140,6 @@ impl Error {
             reason: reason.to_string(),
         }
     }
-
-    /// Only `<Code>` and `<Message>` of an S3 error document: the rest (a `SignatureDoesNotMatch`
-    /// answer's canonical request) can hold the session token.
-    pub(crate) fn refused(status: u16, body: &[u8]) -> Self {
-        let text = String::from_utf8_lossy(body);
-        let element = |name: &str| {
-            let start = text.find(&format!("<{name}>"))? + name.len() + 2;
-            let end = start + text[start..].find(&format!("</{name}>"))?;
-            Some(reply::header_safe(&text[start..end]))
-        };
-        Self::WriteRefused {
-            status,
-            code: element("Code").unwrap_or_else(|| "-".into()),
-            message: element("Message").unwrap_or_else(|| "-".into()),
-        }
-    }
 }
 
 /// What [`handle`] did.
@@ -189,7 +175,8 @@ impl Handled {
     }
 }
 
-/// Answers one event: see the [module](self) docs.
+/// Answers one event: see the [module](self) docs. Each exchange takes at most
+/// [`Settings::timeout`]; [`handle_in`] also keeps to the invocation's deadline.
 ///
 /// `now` is the signing time; `credentials` and `keys` are the caller's, kept between events.
 ///
@@ -204,6 +191,57 @@ pub async fn handle(
     now: SystemTime,
     keys: &SigningKeyCache,
 ) -> Result<Handled, Error> {
+    answer(event, client, settings, credentials, now, keys, None, None).await
+}
+
+/// [`handle`] within an invocation: each exchange takes at most [`Settings::timeout`] and ends
+/// by `context.deadline` (give the invocation's deadline less the time to answer; the fetch
+/// leaves half of what is left for `WriteGetObjectResponse`), and carries `X-Amzn-Trace-Id` when
+/// `context` has a trace id.
+///
+/// # Errors
+/// As [`handle`].
+pub async fn handle_in(
+    event: &S3ObjectLambdaEvent,
+    client: &Client,
+    settings: &Settings,
+    credentials: &Credentials,
+    now: SystemTime,
+    keys: &SigningKeyCache,
+    context: &RequestContext,
+) -> Result<Handled, Error> {
+    let trace_id = context.trace_id.as_deref();
+    answer(
+        event,
+        client,
+        settings,
+        credentials,
+        now,
+        keys,
+        Some(context.deadline),
+        trace_id,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)] // the arguments of `handle_in`, its context taken apart
+async fn answer(
+    event: &S3ObjectLambdaEvent,
+    client: &Client,
+    settings: &Settings,
+    credentials: &Credentials,
+    now: SystemTime,
+    keys: &SigningKeyCache,
+    deadline: Option<Instant>,
+    trace_id: Option<&str>,
+) -> Result<Handled, Error> {
+    // The time an exchange may take: the setting, within a share of what is left before the deadline.
+    let allowed = |share: u32| match deadline {
+        Some(deadline) => settings
+            .timeout
+            .min(deadline.saturating_duration_since(Instant::now()) / share),
+        None => settings.timeout,
+    };
     let show_exif = wants_exif(event);
     match event::operation(event)? {
         Operation::Get {
@@ -213,17 +251,19 @@ pub async fn handle(
         } => {
             // Refuse what cannot be answered before fetching anything.
             write::check_context(route, token)?;
-            let fetched = client
-                .fetch(
-                    Method::GET,
-                    input_s3_url,
-                    settings.max_object_bytes,
-                    settings.timeout,
-                )
-                .await;
+            // The fetch may use half of the time left, so that its failure can still be answered.
+            let fetched = client::fetch(
+                client,
+                Method::GET,
+                input_s3_url,
+                settings.max_object_bytes,
+                allowed(2),
+                trace_id,
+            )
+            .await;
             let reply = decide(fetched, show_exif);
             let request = write_get_object_response(route, token, &reply, settings, credentials, now, keys)?;
-            client.post(request, settings.timeout).await?;
+            client::post(client, request, allowed(1), trace_id).await?;
             Ok(Handled::Written(Written {
                 status: reply.status,
                 error_code: reply.error.as_ref().map(|e| e.code),
@@ -232,14 +272,15 @@ pub async fn handle(
             }))
         }
         Operation::Head { input_s3_url } => {
-            let fetched = client
-                .fetch(
-                    Method::HEAD,
-                    input_s3_url,
-                    settings.max_object_bytes,
-                    settings.timeout,
-                )
-                .await;
+            let fetched = client::fetch(
+                client,
+                Method::HEAD,
+                input_s3_url,
+                settings.max_object_bytes,
+                allowed(1),
+                trace_id,
+            )
+            .await;
             Ok(Handled::Head(head_reply(fetched, show_exif)))
         }
     }

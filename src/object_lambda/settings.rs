@@ -1,7 +1,7 @@
 //! Where the function sends `WriteGetObjectResponse`, and its limits: read once at start.
 
-use std::fmt;
-use std::str::FromStr;
+use crate::s3::is_region;
+pub use crate::s3::{Endpoint, Scheme};
 use std::time::Duration;
 
 /// The region variable Lambda defines: the function's own region, which is the Object Lambda access
@@ -118,85 +118,6 @@ impl Settings {
     /// `https`, or the override's scheme.
     pub fn write_scheme(&self) -> Scheme {
         self.endpoint.as_ref().map_or(Scheme::Https, |e| e.scheme)
-    }
-}
-
-fn is_region(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-/// `http` or `https`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scheme {
-    /// Plain HTTP: only for a local endpoint.
-    Http,
-    /// HTTPS (rustls, the Mozilla root certificates).
-    Https,
-}
-
-impl Scheme {
-    /// `http` or `https`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Http => "http",
-            Self::Https => "https",
-        }
-    }
-}
-
-/// An endpoint override: scheme and `host[:port]`, nothing else.
-///
-/// ```
-/// use edge_signer::object_lambda::{Endpoint, Scheme};
-/// let endpoint: Endpoint = "http://127.0.0.1:9000".parse().unwrap();
-/// assert_eq!((endpoint.scheme, endpoint.authority.as_str()), (Scheme::Http, "127.0.0.1:9000"));
-/// assert!("127.0.0.1:9000".parse::<Endpoint>().is_err()); // no scheme
-/// assert!("http://127.0.0.1:9000/path".parse::<Endpoint>().is_err());
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Endpoint {
-    /// `http` or `https`.
-    pub scheme: Scheme,
-    /// `host` or `host:port`, sent as the `host` header (and signed).
-    pub authority: String,
-}
-
-impl FromStr for Endpoint {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (scheme, rest) = if let Some(rest) = s.strip_prefix("http://") {
-            (Scheme::Http, rest)
-        } else if let Some(rest) = s.strip_prefix("https://") {
-            (Scheme::Https, rest)
-        } else {
-            return Err("expected http://HOST[:PORT] or https://HOST[:PORT]".into());
-        };
-        let authority = rest.strip_suffix('/').unwrap_or(rest);
-        let valid = !authority.is_empty()
-            && authority
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
-        if !valid {
-            return Err(
-                "expected only a host and an optional port after the scheme (no path, query or user)".into(),
-            );
-        }
-        // The authority must also be what the http crate accepts as one.
-        http::uri::Authority::from_str(authority).map_err(|e| e.to_string())?;
-        Ok(Self {
-            scheme,
-            authority: authority.to_owned(),
-        })
-    }
-}
-
-impl fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}", self.scheme.as_str(), self.authority)
     }
 }
 
