@@ -38,9 +38,12 @@ where
     let var = |name| std::env::var(name).ok();
     let level = var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|| var("RUST_LOG"))
-        .map(|value| match value.eq_ignore_ascii_case("FATAL") {
-            true => "ERROR".to_owned(),
-            false => value,
+        .map(|value| {
+            if value.eq_ignore_ascii_case("FATAL") {
+                "ERROR".to_owned()
+            } else {
+                value
+            }
         })
         .and_then(|value| LevelFilter::from_str(&value).ok())
         .unwrap_or(LevelFilter::INFO);
