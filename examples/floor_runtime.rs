@@ -3,8 +3,9 @@
 //! forever `GET …/invocation/next` and post the event back unchanged as the response, over one
 //! kept-alive connection.
 //!
-//! `benches/cold_start.rs` starts it beside `origin-request` and the peers; whatever our bootstrap
-//! spends above this is overhead. Build: `cargo build --release --example floor_runtime`.
+//! `benches/cold_start.rs` starts it beside `origin-request`, its lambda_runtime floor
+//! (`lambda_runtime_floor.rs`) and the peers: what lambda_runtime, tokio and hyper cost above the
+//! least possible. Build: `cargo build --release --example floor_runtime`.
 //!
 //! It speaks only the HTTP/1.1 the Runtime API uses (`Content-Length` bodies) and exits with a
 //! message on anything else.

@@ -12,22 +12,20 @@
 //! - [`s3`]: the one S3 client (GetObject, HeadObject, PutObject) and the HTTP transport every
 //!   Lambda function shares.
 //! - [`local`]: the whole chain on 127.0.0.1 (`edge-signer local`).
-//! - [`runtime_api`]: the bootstraps' Lambda Runtime API client (blocking, one connection).
-//! - [`logging`]: the bootstraps' log set-up (text or JSON, one level).
+//! - [`bootstrap`]: what the Lambda bootstraps share around lambda_runtime (logs, panics, a
+//!   failed start).
 
+#[cfg(feature = "lambda")]
+pub mod bootstrap;
 pub mod cloudfront;
 pub mod config;
 pub mod credentials;
 #[cfg(feature = "local")]
 pub mod local;
-#[cfg(feature = "lambda")]
-pub mod logging;
 #[cfg(feature = "object-lambda")]
 pub mod object_lambda;
 pub mod origin;
 pub mod origin_request;
-#[cfg(feature = "lambda")]
-pub mod runtime_api;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod scan;

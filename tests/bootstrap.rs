@@ -5,7 +5,9 @@
 //! at the same second; one process serves many invocations; malformed events are function errors
 //! and the process keeps serving; an unknown origin gets a generated 502; without credentials every
 //! invocation fails and nothing is forwarded; an invalid `edge-signer.json` stops the process at
-//! start; and the logs never hold the secret key or the session token.
+//! start (reported to `/init/error`); every log line of an invocation carries its request id, in
+//! text and JSON; `AWS_LAMBDA_LOG_LEVEL` is honoured; and the logs never hold the secret key, the
+//! session token, a signature or the event. (A panic: `bootstrap_panic.rs`.)
 //!
 //! Every wait is bounded, and the child is killed when a test ends, passing or not.
 
@@ -359,11 +361,13 @@ fn malformed_events_are_function_errors_and_the_process_keeps_serving() {
     // (case, payload, errorType, fragments of errorMessage).
     type Case<'a> = (&'a str, Vec<u8>, &'a str, &'a [&'a str]);
     let cases: [Case; 4] = [
+        // Not JSON at all: lambda_runtime refuses it before the handler runs (it deserializes every
+        // event), with its own error type. Lambda's Invoke API accepts only JSON payloads.
         (
             "not JSON",
             b"this is not JSON".to_vec(),
-            "MalformedEvent",
-            &["malformed event", "line 1 column 2"],
+            "&lambda_runtime::deserializer::DeserializeError",
+            &["failed to deserialize", "line 1 column 2"],
         ),
         (
             "viewer-request",
@@ -542,9 +546,9 @@ fn invalid_config_stops_the_process_at_start() {
 }
 
 /// In both log formats, at the default level and at the most verbose one, with every kind of
-/// outcome exercised: never the secret key, the session token or a signature. At the default level
-/// the event itself is not logged either (nor at TRACE: the Runtime API client logs each event's
-/// request id and size, never its content).
+/// outcome exercised: never the secret key, the session token or a signature. The event itself is
+/// not logged either, not even at TRACE (lambda_runtime's line with the raw event is filtered out:
+/// it holds the viewer's `Authorization`).
 #[test]
 fn logs_never_hold_the_secret_key_or_the_session_token() {
     for format in ["Text", "JSON"] {
@@ -555,7 +559,12 @@ fn logs_never_hold_the_secret_key_or_the_session_token() {
                     command.env("AWS_LAMBDA_LOG_LEVEL", level);
                 }
             });
-            let (id, _) = respond(&api, &mut process, fs::read(event_path()).unwrap());
+            let (id, forwarded) = respond(&api, &mut process, fs::read(event_path()).unwrap());
+            let authorization = header(&forwarded, "authorization");
+            let signature = authorization
+                .split_once("Signature=")
+                .map(|(_, signature)| signature.to_owned())
+                .unwrap_or_else(|| panic!("no signature in {authorization}"));
             reject(&api, &mut process, b"{".to_vec());
             reject(
                 &api,
@@ -574,7 +583,7 @@ fn logs_never_hold_the_secret_key_or_the_session_token() {
             // The logs were captured at all (else the checks prove nothing).
             assert!(logs.contains(&id), "{case}: {logs}");
             // Lambda's logging controls took effect: the format (one JSON object per line, or
-            // text), and the level (TRACE shows the Runtime API client's trace lines).
+            // text), and the level (TRACE shows lambda_runtime's trace lines).
             let lines: Vec<&str> = finished.stdout.lines().filter(|l| !l.is_empty()).collect();
             assert!(!lines.is_empty(), "{case}: nothing on stdout\n{logs}");
             for line in &lines {
@@ -589,7 +598,7 @@ fn logs_never_hold_the_secret_key_or_the_session_token() {
                 "{case}: level\n{logs}"
             );
             assert!(
-                !logs.contains("Signature="),
+                !logs.contains("Signature=") && !logs.contains(&signature),
                 "{case}: a signature was logged\n{logs}"
             );
             assert!(
@@ -597,5 +606,108 @@ fn logs_never_hold_the_secret_key_or_the_session_token() {
                 "{case}: the event was logged\n{logs}"
             );
         }
+    }
+}
+
+/// The request id of the invocation a log line belongs to: in text, lambda_runtime's span
+/// (`Lambda runtime invoke{requestId="…"}`); in JSON, the `span` object's `requestId`.
+fn line_request_id(line: &str, format: &str) -> Option<String> {
+    if format == "JSON" {
+        let parsed: Value = serde_json::from_str(line).ok()?;
+        parsed["span"]["requestId"].as_str().map(str::to_owned)
+    } else {
+        let start = line.find("requestId=\"")? + "requestId=\"".len();
+        let end = line[start..].find('"')? + start;
+        Some(line[start..end].to_owned())
+    }
+}
+
+/// Lambda's advanced logging controls, both formats: every line an invocation writes (success,
+/// generated response, rejected event) names that invocation's request id, as a field of
+/// lambda_runtime's span, and nothing goes to stderr.
+#[test]
+fn every_log_line_of_an_invocation_carries_its_request_id() {
+    for format in ["Text", "JSON"] {
+        let (api, _task_root, mut process) = start("request-id", |command, _| {
+            command.env("AWS_LAMBDA_LOG_FORMAT", format);
+        });
+        let mut ids = Vec::new();
+        ids.push(respond(&api, &mut process, fs::read(event_path()).unwrap()).0);
+        let unknown = event_with(
+            "/Records/0/cf/request/origin/custom/domainName",
+            json!("example.com"),
+        );
+        ids.push(respond(&api, &mut process, unknown).0);
+        let (id, _) = outcome_of(
+            &api,
+            &mut process,
+            event_with("/Records/0/cf/config/eventType", json!("viewer-request")),
+            OutcomeKind::Error,
+        );
+        ids.push(id);
+        let finished = finish(&api, process, true);
+        let logs = finished.logs();
+        eprintln!("{format}:\n{logs}");
+        assert_eq!(finished.stderr, "", "{format}: stderr\n{logs}");
+        let lines: Vec<&str> = finished.stdout.lines().filter(|l| !l.is_empty()).collect();
+        for line in &lines {
+            let id = line_request_id(line, format);
+            assert!(
+                id.as_ref().is_some_and(|id| ids.contains(id)),
+                "{format}: a line without its invocation's request id: {line}\n{logs}"
+            );
+        }
+        for id in &ids {
+            let count = lines
+                .iter()
+                .filter(|l| line_request_id(l, format).as_ref() == Some(id))
+                .count();
+            assert!(count >= 1, "{format}: nothing logged for {id}\n{logs}");
+        }
+    }
+}
+
+/// `AWS_LAMBDA_LOG_LEVEL` (else `RUST_LOG`) sets the most verbose level written: a signed request
+/// is logged at INFO, a generated response at WARN, a rejected event at ERROR. Lambda's `FATAL`
+/// writes errors only.
+#[test]
+fn aws_lambda_log_level_is_honoured() {
+    type Case = (&'static [(&'static str, &'static str)], &'static [&'static str]);
+    let cases: [Case; 5] = [
+        (&[], &["INFO", "WARN", "ERROR"]),
+        (&[("AWS_LAMBDA_LOG_LEVEL", "WARN")], &["WARN", "ERROR"]),
+        (&[("AWS_LAMBDA_LOG_LEVEL", "error")], &["ERROR"]),
+        (&[("AWS_LAMBDA_LOG_LEVEL", "FATAL")], &["ERROR"]),
+        (&[("RUST_LOG", "warn")], &["WARN", "ERROR"]),
+    ];
+    for (env, expected) in cases {
+        let (api, _task_root, mut process) = start("level", |command, _| {
+            command.env("AWS_LAMBDA_LOG_FORMAT", "JSON");
+            command.envs(env.iter().copied());
+        });
+        respond(&api, &mut process, fs::read(event_path()).unwrap());
+        let unknown = event_with(
+            "/Records/0/cf/request/origin/custom/domainName",
+            json!("example.com"),
+        );
+        respond(&api, &mut process, unknown);
+        reject(
+            &api,
+            &mut process,
+            event_with("/Records/0/cf/config/eventType", json!("viewer-request")),
+        );
+        let finished = finish(&api, process, true);
+        let logs = finished.logs();
+        let mut levels: Vec<String> = finished
+            .stdout
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|line| {
+                let parsed: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+                parsed["level"].as_str().unwrap_or_default().to_owned()
+            })
+            .collect();
+        levels.dedup();
+        assert_eq!(levels, expected, "{env:?}\n{logs}");
     }
 }

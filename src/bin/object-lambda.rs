@@ -6,9 +6,11 @@
 //! fails with an error naming it. Logs never contain the secret key, the session token, the
 //! presigned URL, the output token or a signature.
 
+use edge_signer::bootstrap::{self, catch_panic, diagnostic};
 use edge_signer::object_lambda::{Client, Handled, Settings, handle, parse_event};
-use edge_signer::runtime_api::{self, Diagnostic, Invocation};
 use edge_signer::sigv4::SigningKeyCache;
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use serde_json::value::RawValue;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
@@ -17,28 +19,17 @@ struct State {
     settings: Result<Settings, String>,
     client: Client,
     keys: SigningKeyCache,
-    /// Runs each invocation's S3 calls; one thread, the process's own.
-    runtime: tokio::runtime::Runtime,
 }
 
-fn main() -> ExitCode {
-    edge_signer::logging::init();
-    runtime_api::serve(init, |state, invocation| {
-        state.runtime.block_on(invoke(invocation, state))
-    })
-}
-
-fn init() -> Result<State, Diagnostic> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Diagnostic::new("RuntimeFailed", e))?;
+/// One thread, the process's own, runs the Runtime API calls and each invocation's S3 calls.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    bootstrap::init_logging();
     let state = State {
         credentials: edge_signer::credentials::from_env(),
         settings: Settings::from_env(),
-        client: runtime.block_on(async { Client::new() }),
+        client: Client::new(),
         keys: SigningKeyCache::new(),
-        runtime,
     };
     for error in [state.credentials.as_ref().err(), state.settings.as_ref().err()]
         .into_iter()
@@ -46,22 +37,25 @@ fn init() -> Result<State, Diagnostic> {
     {
         tracing::error!(error = %error, "every invocation will fail until this is fixed");
     }
-    Ok(state)
+    let state = &state;
+    let handler = service_fn(move |event| catch_panic(invoke(state, event)));
+    bootstrap::runtime_stopped(lambda_runtime::run(handler).await)
 }
 
-async fn invoke(invocation: &Invocation, state: &State) -> Result<Vec<u8>, Diagnostic> {
+/// One invocation. The event arrives as `RawValue` (checked JSON text, no tree) and is parsed by
+/// `parse_event`, so that a malformed one gets this crate's error kind and the path at fault.
+async fn invoke(state: &State, event: LambdaEvent<Box<RawValue>>) -> Result<serde_json::Value, Diagnostic> {
     let started = Instant::now();
-    let request_id = invocation.request_id.as_str();
     let fail = |kind: &str, error: &dyn std::fmt::Display| {
-        tracing::error!(request_id, kind, error = %error, "not answered");
-        Diagnostic::new(kind, error)
+        tracing::error!(kind, error = %error, "not answered");
+        diagnostic(kind, error)
     };
     let credentials = state
         .credentials
         .as_ref()
         .map_err(|e| fail("MissingCredentials", e))?;
     let settings = state.settings.as_ref().map_err(|e| fail("InvalidSettings", e))?;
-    let event = parse_event(&invocation.event).map_err(|e| fail(e.kind(), &e))?;
+    let event = parse_event(event.payload.get().as_bytes()).map_err(|e| fail(e.kind(), &e))?;
     let handled = handle(
         &event,
         &state.client,
@@ -72,22 +66,16 @@ async fn invoke(invocation: &Invocation, state: &State) -> Result<Vec<u8>, Diagn
     )
     .await
     .map_err(|e| fail(e.kind(), &e))?;
-    let micros = started.elapsed().as_micros();
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     match &handled {
         Handled::Written(w) => {
             let code = w.error_code.unwrap_or("-");
-            tracing::info!(request_id, status = w.status, code, kind = ?w.kind, bytes = w.body_bytes, micros, "GetObject answered");
+            tracing::info!(status = w.status, code, kind = ?w.kind, bytes = w.body_bytes, micros, "GetObject answered");
         }
         Handled::Head(h) => {
             let code = h.error_code.unwrap_or("-");
-            tracing::info!(
-                request_id,
-                status = h.status_code,
-                code,
-                micros,
-                "HeadObject answered"
-            );
+            tracing::info!(status = h.status_code, code, micros, "HeadObject answered");
         }
     }
-    Ok(handled.lambda_result().to_string().into_bytes())
+    Ok(handled.lambda_result())
 }

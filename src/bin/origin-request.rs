@@ -1,14 +1,17 @@
-//! `origin-request`: the Lambda bootstrap (provided.al2023) around the pure origin-request core.
+//! `origin-request`: the Lambda bootstrap (provided.al2023) around the pure origin-request core, on
+//! lambda_runtime.
 //!
 //! Reads the handler configuration (`edge-signer.json` beside the code, optional) and the execution
 //! role's credentials once at start, then answers each invocation with the signed request or a
 //! generated response. A malformed event is a function error; nothing unsigned is ever returned.
 //! Logs never contain the secret key, the session token or the signature headers.
 
+use edge_signer::bootstrap::{self, catch_panic, diagnostic};
 use edge_signer::config::{CONFIG_FILE_NAME, HandlerConfig};
 use edge_signer::origin_request::{Context, Outcome, handle_json};
-use edge_signer::runtime_api::{self, Diagnostic, Invocation};
 use edge_signer::sigv4::SigningKeyCache;
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use serde_json::value::RawValue;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
@@ -19,34 +22,40 @@ struct State {
     keys: SigningKeyCache,
 }
 
-/// No async runtime: the handler does no I/O, and the Runtime API client is blocking
-/// (`edge_signer::runtime_api`).
-fn main() -> ExitCode {
-    edge_signer::logging::init();
-    runtime_api::serve(init, handle)
-}
-
-fn init() -> Result<State, Diagnostic> {
-    let config = load_config().map_err(|e| Diagnostic::new("InvalidConfig", e))?;
+/// One thread: the handler does no I/O of its own.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    bootstrap::init_logging();
+    let config = match load_config() {
+        Ok(config) => config,
+        Err(e) => return bootstrap::init_failed(diagnostic("InvalidConfig", e)).await,
+    };
     let credentials = edge_signer::credentials::from_env();
     if let Err(e) = &credentials {
         tracing::error!(error = %e, "every invocation will fail until the function has credentials");
     }
-    Ok(State {
+    let state = State {
         config,
         credentials,
         keys: SigningKeyCache::new(),
-    })
+    };
+    let state = &state;
+    let handler = service_fn(move |event| catch_panic(handle(state, event)));
+    bootstrap::runtime_stopped(lambda_runtime::run(handler).await)
 }
 
 /// One invocation. Errors reach Lambda as `{errorType, errorMessage}`; CloudFront then answers the
 /// viewer 502 and nothing is forwarded.
-fn handle(state: &State, invocation: &Invocation) -> Result<Vec<u8>, Diagnostic> {
+///
+/// The event arrives as `RawValue`: lambda_runtime checks that it is JSON and copies its text, and
+/// the core parses that text into borrowed types (strings without escapes are not copied, and the
+/// fields it does not model pass through as they are); a `serde_json::Value` would build a tree of
+/// the whole event, only to be written out again for the core. The answer goes back the same way.
+async fn handle(state: &State, event: LambdaEvent<Box<RawValue>>) -> Result<Box<RawValue>, Diagnostic> {
     let started = Instant::now();
-    let request_id = invocation.request_id.as_str();
     let credentials = state.credentials.as_ref().map_err(|e| {
-        tracing::error!(request_id, error = %e, "no credentials; nothing forwarded");
-        Diagnostic::new("MissingCredentials", e)
+        tracing::error!(error = %e, "no credentials; nothing forwarded");
+        diagnostic("MissingCredentials", e)
     })?;
     let context = Context {
         credentials,
@@ -54,11 +63,11 @@ fn handle(state: &State, invocation: &Invocation) -> Result<Vec<u8>, Diagnostic>
         config: &state.config,
         keys: &state.keys,
     };
-    let outcome = handle_json(&invocation.event, &context).map_err(|e| {
-        tracing::error!(request_id, error = %e, kind = e.kind(), "rejected event");
-        Diagnostic::new(e.kind(), e)
+    let outcome = handle_json(event.payload.get().as_bytes(), &context).map_err(|e| {
+        tracing::error!(error = %e, kind = e.kind(), "rejected event");
+        diagnostic(e.kind(), e)
     })?;
-    let micros = started.elapsed().as_micros();
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     match &outcome {
         Outcome::Forward(request) => {
             let origin = request
@@ -66,13 +75,15 @@ fn handle(state: &State, invocation: &Invocation) -> Result<Vec<u8>, Diagnostic>
                 .details()
                 .map(|(o, _)| o.domain_name.as_str())
                 .unwrap_or_default();
-            tracing::info!(request_id, origin, outcome = "forward", micros, "signed");
+            tracing::info!(origin, outcome = "forward", micros, "signed");
         }
         Outcome::Respond { response, reason } => {
-            tracing::warn!(request_id, status = %response.status, reason = %reason, micros, "generated response");
+            tracing::warn!(status = %response.status, reason = %reason, micros, "generated response");
         }
     }
-    Ok(outcome.to_json().into_bytes())
+    // The core writes JSON; checking it again costs little and keeps a bug from reaching CloudFront
+    // as a malformed answer.
+    RawValue::from_string(outcome.to_json()).map_err(|e| diagnostic("InvalidOutput", e))
 }
 
 /// `edge-signer.json` in the function's code directory (`LAMBDA_TASK_ROOT`, else beside the

@@ -3,6 +3,7 @@
 use crate::transform::{self, ExifReport, ImageFormat, JSON_CONTENT_TYPE, TransformError};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, header};
+use std::panic::AssertUnwindSafe;
 
 /// What fetching `inputS3Url` gave.
 #[derive(Clone, Debug)]
@@ -107,6 +108,7 @@ const DESCRIPTIVE: [(&str, header::HeaderName); 5] = [
 /// | 200, not an image (magic bytes) | 200, the original bytes, its `Content-Type`, `Content-Encoding`, `ETag` |
 /// | 200, other image format | 500 `UnsupportedImage` |
 /// | 200, damaged image or EXIF | 500 `MalformedImage` / `MalformedExif` |
+/// | 200, the transform panics | 500 `TransformFailed` |
 /// | 404 | 404 `NoSuchKey` |
 /// | 403 | 403 `AccessDenied` |
 /// | any other status, or no answer | 500 `SourceFetchFailed` |
@@ -115,6 +117,18 @@ const DESCRIPTIVE: [(&str, header::HeaderName); 5] = [
 /// Every success also forwards `Cache-Control`, `Expires` and `Last-Modified`, and (except the
 /// JSON) `Content-Disposition` and `Content-Language`. An error never carries the original bytes.
 pub fn decide(fetched: Fetched, show_exif: bool) -> Reply {
+    decide_with(fetched, show_exif, transformed)
+}
+
+/// What a transform gave: the answer's kind, `Content-Type` and body; `None` for not an image.
+type Transformed = Result<Option<(ReplyKind, &'static str, Bytes)>, TransformError>;
+
+/// [`decide`], with the transform as a parameter (a test passes one that panics).
+fn decide_with(
+    fetched: Fetched,
+    show_exif: bool,
+    transform: impl FnOnce(&Bytes, bool) -> Transformed,
+) -> Reply {
     let (headers, body) = match fetched {
         Fetched::Response {
             status: 200,
@@ -137,24 +151,17 @@ pub fn decide(fetched: Fetched, show_exif: bool) -> Reply {
             );
         }
     };
-    let result = if show_exif {
-        transform::exif_json(&body).map(|report| match report {
-            ExifReport::Json(json) => Some((
-                ReplyKind::ExifJson,
-                JSON_CONTENT_TYPE,
-                Bytes::from(json.to_string()),
-            )),
-            ExifReport::NotAnImage => None,
-        })
-    } else {
-        transform::strip_metadata(&body).map(|outcome| match outcome {
-            transform::Outcome::Stripped { format, bytes } => Some((
-                ReplyKind::Stripped(format),
-                format.content_type(),
-                Bytes::from(bytes),
-            )),
-            transform::Outcome::NotAnImage => None,
-        })
+    // A panic in the transform (a parser's bug, on an untrusted image) is this object's 500, not
+    // a lost answer. Unwind safety: the transform only reads the body, and what it built is dropped.
+    let result = match std::panic::catch_unwind(AssertUnwindSafe(|| transform(&body, show_exif))) {
+        Ok(result) => result,
+        Err(_) => {
+            return Reply::error(
+                500,
+                "TransformFailed",
+                "The transform failed on this object; nothing of it is returned.",
+            );
+        }
     };
     match result {
         Err(e) => transform_error(&e),
@@ -187,6 +194,29 @@ pub fn decide(fetched: Fetched, show_exif: bool) -> Reply {
                 kind: ReplyKind::Unchanged,
             }
         }
+    }
+}
+
+/// The image stripped of its metadata, or its EXIF report when `show_exif`.
+fn transformed(body: &Bytes, show_exif: bool) -> Transformed {
+    if show_exif {
+        transform::exif_json(body).map(|report| match report {
+            ExifReport::Json(json) => Some((
+                ReplyKind::ExifJson,
+                JSON_CONTENT_TYPE,
+                Bytes::from(json.to_string()),
+            )),
+            ExifReport::NotAnImage => None,
+        })
+    } else {
+        transform::strip_metadata(body).map(|outcome| match outcome {
+            transform::Outcome::Stripped { format, bytes } => Some((
+                ReplyKind::Stripped(format),
+                format.content_type(),
+                Bytes::from(bytes),
+            )),
+            transform::Outcome::NotAnImage => None,
+        })
     }
 }
 
@@ -331,5 +361,24 @@ mod tests {
         map.append(header::CACHE_CONTROL, HeaderValue::from_static("b"));
         map.append(header::EXPIRES, HeaderValue::from_bytes(b"\xE9").unwrap());
         assert_eq!(descriptive(&map, true).count(), 0);
+    }
+
+    #[test]
+    fn a_panicking_transform_is_a_500_without_the_payload() {
+        for show_exif in [false, true] {
+            let body = b"\xFF\xD8\xFF\xE1 secret payload";
+            let reply = decide_with(ok(body, &[(header::ETAG, "\"abc\"")]), show_exif, |body, _| {
+                panic!("parser bug at byte {}", body.len())
+            });
+            assert_eq!(reply.status, 500);
+            assert_eq!(reply.kind, ReplyKind::Error);
+            let error = reply.error.expect("an error reply");
+            assert_eq!(error.code, "TransformFailed");
+            assert!(!error.message.contains("secret") && !error.message.contains("parser bug"));
+            assert!(reply.body.is_empty() && reply.headers.is_empty());
+        }
+        // The same path serves the real transform.
+        let reply = decide_with(ok(b"plain text", &[]), false, transformed);
+        assert_eq!((reply.status, reply.kind), (200, ReplyKind::Unchanged));
     }
 }

@@ -1,0 +1,155 @@
+//! A panicking handler on lambda_runtime, in this process, against the Runtime API emulator
+//! (`support/runtime_api.rs`): the composition the bootstraps use (`edge_signer::bootstrap`'s log
+//! set-up and `catch_panic` around a handler, `lambda_runtime::run`), with a handler that panics
+//! on demand; no bootstrap can be made to panic from outside, and none carries a hook for it.
+//!
+//! Checked: the panicking invocation is answered with its own error (`errorType` `Panic`, the
+//! panic's message), the process serves the next invocation, and the panic is logged as one line
+//! with the invocation's request id. Without `catch_panic`, lambda_runtime alone also turns the
+//! panic into the invocation's error and keeps serving, but names the error after a Rust type.
+//!
+//! One test in this binary: it sets the process environment lambda_runtime reads.
+
+#[path = "support/runtime_api.rs"]
+mod runtime_api;
+
+use edge_signer::bootstrap::{PANIC, catch_panic, init_logging_to};
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use runtime_api::{OutcomeKind, RuntimeApi};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The log lines written so far.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Echoes the event, or panics when it says `{"panic": true}`.
+async fn echo_or_panic(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
+    if event.payload["panic"] == json!(true) {
+        let index = event.payload["index"].as_u64().unwrap_or_default();
+        panic!("index {index} out of range");
+    }
+    Ok(event.payload)
+}
+
+/// Starts lambda_runtime on its own thread against `api`, with `catch_panic` or without.
+fn serve(api: &RuntimeApi, with_catch_panic: bool) {
+    // SAFETY: set while no other thread of this process reads the environment: the emulator's
+    // threads do not, and a runtime started before waits on `/next`.
+    unsafe {
+        std::env::set_var("AWS_LAMBDA_RUNTIME_API", api.address());
+        std::env::set_var("AWS_LAMBDA_FUNCTION_NAME", "panics");
+        std::env::set_var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128");
+        std::env::set_var("AWS_LAMBDA_FUNCTION_VERSION", "1");
+    }
+    thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // Ends when the emulator is dropped (the Runtime API fails), or with the test process.
+        let _ = runtime.block_on(async move {
+            if with_catch_panic {
+                lambda_runtime::run(service_fn(|event| catch_panic(echo_or_panic(event)))).await
+            } else {
+                lambda_runtime::run(service_fn(echo_or_panic)).await
+            }
+        });
+    });
+    assert!(
+        api.wait_next_polls(1, WAIT),
+        "the runtime never asked for an event"
+    );
+}
+
+/// Invokes `payload` and returns the outcome, which must be of `kind`.
+fn outcome(api: &RuntimeApi, payload: Value, kind: OutcomeKind) -> (String, runtime_api::Outcome) {
+    let (id, outcome) = api.invoke_and_wait(payload.to_string(), WAIT);
+    let outcome = outcome.unwrap_or_else(|| panic!("no outcome for {id} within {WAIT:?}"));
+    assert_eq!(
+        outcome.kind,
+        kind,
+        "{id}: {}",
+        String::from_utf8_lossy(&outcome.body)
+    );
+    (id, outcome)
+}
+
+#[test]
+fn a_panic_is_its_invocations_error_and_the_runtime_keeps_serving() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    init_logging_to(move || writer.clone());
+
+    // The bootstraps' composition.
+    let api = RuntimeApi::start().unwrap();
+    serve(&api, true);
+    let (id, panicked) = outcome(&api, json!({"panic": true, "index": 7}), OutcomeKind::Error);
+    assert!(
+        panicked.error_type.is_some(),
+        "no Lambda-Runtime-Function-Error-Type"
+    );
+    let body = panicked.json();
+    assert_eq!(body["errorType"], PANIC, "{body}");
+    assert_eq!(body["errorMessage"], "the handler panicked: index 7 out of range");
+    for i in 0..3 {
+        let (_, echoed) = outcome(&api, json!({"n": i}), OutcomeKind::Response);
+        assert_eq!(echoed.json(), json!({"n": i}), "after the panic");
+    }
+    assert!(
+        api.wait_next_polls(5, WAIT),
+        "the runtime stopped asking for events"
+    );
+    assert_eq!(api.violations(), Vec::<String>::new());
+    let text = logs.text();
+    let panic_lines: Vec<&str> = text.lines().filter(|l| l.contains("panicked")).collect();
+    assert!(
+        panic_lines
+            .iter()
+            .any(|l| l.contains(&format!("requestId=\"{id}\"")) && l.contains("index 7 out of range")),
+        "the panic was not logged with the request id:\n{text}"
+    );
+    for line in &panic_lines {
+        assert!(
+            line.contains(&id),
+            "a panic line without the request id: {line}\n{text}"
+        );
+    }
+    drop(api);
+
+    // lambda_runtime alone.
+    let api = RuntimeApi::start().unwrap();
+    serve(&api, false);
+    let (_, panicked) = outcome(&api, json!({"panic": true}), OutcomeKind::Error);
+    let body = panicked.json();
+    assert_eq!(
+        body["errorMessage"], "Lambda panicked: index 0 out of range",
+        "{body}"
+    );
+    assert_ne!(body["errorType"], PANIC, "{body}");
+    let (_, echoed) = outcome(&api, json!({"n": 1}), OutcomeKind::Response);
+    assert_eq!(echoed.json(), json!({"n": 1}));
+    assert_eq!(api.violations(), Vec::<String>::new());
+}
