@@ -6,8 +6,15 @@
 // this file if there is one (an invalid one makes the load fail, loudly). Per event: one call into
 // Rust with the event's JSON and the clock; the result is what `edge-signer sign` prints for the same
 // event. Refused events (and every event when credentials are missing) throw an Error whose name and
-// code say why: MalformedEvent, WrongEventType, AmbiguousOrigin, ..., MissingCredentials. CloudFront answers the viewer 500; nothing is
-// forwarded.
+// code say why: MalformedEvent, WrongEventType, AmbiguousOrigin, ..., MissingCredentials. CloudFront
+// answers the viewer 500; nothing is forwarded.
+//
+// One log line per event, in Lambda's log format (AWS_LAMBDA_LOG_FORMAT: JSON, else text), at or
+// above AWS_LAMBDA_LOG_LEVEL: CloudFront's request id (config.requestId, which the origin sees as
+// X-Amz-Cf-Id), the origin, the outcome (forward, the generated status, or the error's kind) and the
+// duration. Never a value of the request or of the credentials: no header, no token, no signature,
+// no error message (a refusal's message can quote the event; Lambda reports it as the error).
+// https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -28,6 +35,40 @@ function named(error) {
   return error;
 }
 
+const LEVELS = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4, FATAL: 5 };
+const LOG_JSON = process.env.AWS_LAMBDA_LOG_FORMAT === 'JSON';
+const LOG_LEVEL = LEVELS[String(process.env.AWS_LAMBDA_LOG_LEVEL).toUpperCase()] ?? LEVELS.INFO;
+
+/** A value for a text line: strings as they are when printable, anything else as JSON. */
+function plain(value) {
+  return typeof value === 'string' && /^[\x21-\x7e]*$/.test(value) ? value : JSON.stringify(value ?? null);
+}
+
+/** Writes one line: `fields` are the event's facts, never a value of the request. */
+function log(level, fields) {
+  if (LEVELS[level] < LOG_LEVEL) return;
+  const timestamp = new Date().toISOString();
+  const { requestId, ...rest } = fields;
+  let line;
+  if (LOG_JSON) {
+    // Built field by field: a third of the cost of JSON.stringify on a spread object.
+    line = `{"timestamp":"${timestamp}","level":"${level}","requestId":${JSON.stringify(requestId ?? null)},"message":"origin-request"`;
+    for (const key in rest) if (rest[key] !== undefined) line += `,"${key}":${JSON.stringify(rest[key])}`;
+    line += '}';
+  } else {
+    line = `${timestamp}\t${plain(requestId)}\t${level}\torigin-request`;
+    for (const key in rest) if (rest[key] !== undefined) line += ` ${key}=${plain(rest[key])}`;
+  }
+  process.stdout.write(`${line}\n`);
+}
+
+/** CloudFront's request id and the origin's domain, if the event has them where CloudFront puts them. */
+function facts(event) {
+  const cf = event?.Records?.[0]?.cf;
+  const origin = cf?.request?.origin;
+  return { requestId: cf?.config?.requestId, origin: (origin?.custom ?? origin?.s3)?.domainName };
+}
+
 let signer;
 try {
   const env = process.env;
@@ -41,13 +82,25 @@ try {
   throw named(error);
 }
 
-exports.handler = async function handler(event, _context) {
-  let outcome;
+exports.handler = async function handler(event, context) {
+  const started = performance.now();
+  const { requestId, origin } = facts(event);
+  const awsRequestId = context?.awsRequestId;
+  const milliseconds = () => Math.round((performance.now() - started) * 1000) / 1000;
+  let handled;
   try {
     // JSON.stringify(undefined) is undefined: send `null`, which the core refuses by name.
-    outcome = signer.handle(JSON.stringify(event) ?? 'null', Date.now());
+    handled = signer.handle(JSON.stringify(event) ?? 'null', Date.now());
   } catch (error) {
-    throw named(error);
+    named(error);
+    log('ERROR', { requestId, awsRequestId, origin, outcome: 'error', errorType: error.name, durationMs: milliseconds() });
+    throw error;
   }
-  return JSON.parse(outcome);
+  const result = JSON.parse(handled.json);
+  if (handled.reason === undefined || handled.reason === null) {
+    log('INFO', { requestId, awsRequestId, origin, outcome: 'forward', durationMs: milliseconds() });
+  } else {
+    log('WARN', { requestId, awsRequestId, origin, outcome: result.status, reason: handled.reason, durationMs: milliseconds() });
+  }
+  return result;
 };

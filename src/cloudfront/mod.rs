@@ -32,9 +32,10 @@ impl<'a> Text<'a> {
     /// ```
     pub fn new(value: impl Into<Cow<'a, str>>) -> Option<Self> {
         let value = value.into();
-        memchr::memchr2(b'\r', b'\n', value.as_bytes())
-            .is_none()
-            .then_some(Self(value))
+        // A fold without an early exit compiles to vector compares; these strings are short, and
+        // memchr's per-call dispatch cost more than the search.
+        let has_cr_or_lf = (value.as_bytes().iter()).fold(false, |any, &b| any | (b == b'\r') | (b == b'\n'));
+        (!has_cr_or_lf).then_some(Self(value))
     }
 
     /// A literal, checked where it is written: in a `const`, a CR or LF fails the build.
