@@ -44,29 +44,36 @@ function plain(value) {
   return typeof value === 'string' && /^[\x21-\x7e]*$/.test(value) ? value : JSON.stringify(value ?? null);
 }
 
-/** Writes one line: `fields` are the event's facts, never a value of the request. */
-function log(level, fields) {
+/**
+ * Writes the event's line: `event`'s request id and origin (where CloudFront puts them), Lambda's
+ * request id, the outcome, a detail (the reason of a generated response, the kind of an error),
+ * and the time since `started`. Never a value of the request.
+ */
+function log(level, event, context, outcome, detailName, detail, started) {
   if (LEVELS[level] < LOG_LEVEL) return;
+  const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+  const cf = event?.Records?.[0]?.cf;
+  const requestId = cf?.config?.requestId;
+  const origin = cf?.request?.origin;
+  const fields = [
+    ['awsRequestId', context?.awsRequestId],
+    ['origin', (origin?.custom ?? origin?.s3)?.domainName],
+    ['outcome', outcome],
+    [detailName, detail],
+    ['durationMs', durationMs],
+  ];
   const timestamp = new Date().toISOString();
-  const { requestId, ...rest } = fields;
   let line;
   if (LOG_JSON) {
-    // Built field by field: a third of the cost of JSON.stringify on a spread object.
     line = `{"timestamp":"${timestamp}","level":"${level}","requestId":${JSON.stringify(requestId ?? null)},"message":"origin-request"`;
-    for (const key in rest) if (rest[key] !== undefined) line += `,"${key}":${JSON.stringify(rest[key])}`;
-    line += '}';
+    for (const [key, value] of fields) if (key && value !== undefined) line += `,"${key}":${JSON.stringify(value)}`;
+    line += '}\n';
   } else {
     line = `${timestamp}\t${plain(requestId)}\t${level}\torigin-request`;
-    for (const key in rest) if (rest[key] !== undefined) line += ` ${key}=${plain(rest[key])}`;
+    for (const [key, value] of fields) if (key && value !== undefined) line += ` ${key}=${plain(value)}`;
+    line += '\n';
   }
-  process.stdout.write(`${line}\n`);
-}
-
-/** CloudFront's request id and the origin's domain, if the event has them where CloudFront puts them. */
-function facts(event) {
-  const cf = event?.Records?.[0]?.cf;
-  const origin = cf?.request?.origin;
-  return { requestId: cf?.config?.requestId, origin: (origin?.custom ?? origin?.s3)?.domainName };
+  process.stdout.write(line);
 }
 
 let signer;
@@ -84,23 +91,20 @@ try {
 
 exports.handler = async function handler(event, context) {
   const started = performance.now();
-  const { requestId, origin } = facts(event);
-  const awsRequestId = context?.awsRequestId;
-  const milliseconds = () => Math.round((performance.now() - started) * 1000) / 1000;
   let handled;
   try {
     // JSON.stringify(undefined) is undefined: send `null`, which the core refuses by name.
     handled = signer.handle(JSON.stringify(event) ?? 'null', Date.now());
   } catch (error) {
     named(error);
-    log('ERROR', { requestId, awsRequestId, origin, outcome: 'error', errorType: error.name, durationMs: milliseconds() });
+    log('ERROR', event, context, 'error', 'errorType', error.name, started);
     throw error;
   }
   const result = JSON.parse(handled.json);
   if (handled.reason === undefined || handled.reason === null) {
-    log('INFO', { requestId, awsRequestId, origin, outcome: 'forward', durationMs: milliseconds() });
+    log('INFO', event, context, 'forward', undefined, undefined, started);
   } else {
-    log('WARN', { requestId, awsRequestId, origin, outcome: result.status, reason: handled.reason, durationMs: milliseconds() });
+    log('WARN', event, context, result.status, 'reason', handled.reason, started);
   }
   return result;
 };

@@ -171,14 +171,17 @@ pub enum Outcome<'a> {
 impl Outcome<'_> {
     /// The JSON Lambda@Edge expects back: the request object, or the response object.
     pub fn to_json(&self) -> String {
-        let json = match self {
-            Outcome::Forward(request) => serde_json::to_string(request),
-            Outcome::Respond { response, .. } => serde_json::to_string(response),
+        // Room for a typical request plus the headers signing adds, so the buffer never grows.
+        let mut out = Vec::with_capacity(4096);
+        let written = match self {
+            Outcome::Forward(request) => serde_json::to_writer(&mut out, request),
+            Outcome::Respond { response, .. } => serde_json::to_writer(&mut out, response),
         };
         // serde_json fails only on a map key that is not a string, a failing `Serialize` impl or
         // a failing writer: every key here is a string, raw values are JSON serde_json checked, and
-        // a `String` takes every byte.
-        json.unwrap_or_else(|e| unreachable!("the outcome serialises: {e}"))
+        // a `Vec` takes every byte. What it writes is UTF-8.
+        written.unwrap_or_else(|e| unreachable!("the outcome serialises: {e}"));
+        String::from_utf8(out).unwrap_or_else(|e| unreachable!("serde_json writes UTF-8: {e}"))
     }
 
     /// The HTTP status of a generated response; `None` when forwarding.

@@ -5,7 +5,11 @@
 // awaits it. Rounds interleave the implementations in a new shuffled order each time, so the noise
 // of a shared machine falls on all of them alike.
 //
-// Usage: node node/bench/per-event.js [--rounds N] [--calls N] [--event FILE] LABEL=DIR... >/dev/null
+// With --runtime-json, each call also does what the Lambda runtime does around a handler: JSON.parse
+// of the event's text before, JSON.stringify of the result after (the same cost for every
+// implementation).
+//
+// Usage: node node/bench/per-event.js [--rounds N] [--calls N] [--event FILE] [--runtime-json] LABEL=DIR... >/dev/null
 //   DIR holds index.js (a package, such as dist/lambda-edge.zip unzipped, or peers/node-smithy).
 //   Results go to stderr; stdout receives the handlers' log lines (one per event), which cost what
 //   they cost in Lambda.
@@ -29,6 +33,8 @@ const option = (name, fallback) => {
 const ROUNDS = Number(option('--rounds', 15));
 const CALLS = Number(option('--calls', 5000));
 const eventFile = option('--event', path.join(ROOT, 'vectors/events/origin-request.json'));
+const runtimeJson = args.includes('--runtime-json');
+if (runtimeJson) args.splice(args.indexOf('--runtime-json'), 1);
 if (args.length === 0 || args.some((a) => !a.includes('='))) {
   console.error('usage: node node/bench/per-event.js [--rounds N] [--calls N] [--event FILE] LABEL=DIR... >/dev/null');
   process.exit(2);
@@ -37,13 +43,18 @@ const implementations = args.map((arg) => {
   const [label, dir] = arg.split(/=(.*)/s);
   return { label, handler: require(path.resolve(dir, 'index.js')).handler, rounds: [] };
 });
-const event = JSON.parse(fs.readFileSync(eventFile, 'utf8'));
+const eventText = JSON.stringify(JSON.parse(fs.readFileSync(eventFile, 'utf8')));
+const event = JSON.parse(eventText);
 const context = { awsRequestId: 'c0ffee00-0000-4000-8000-000000000001', functionName: 'edge-signer' };
 
 /** Mean µs per awaited call over `CALLS` calls. */
 async function time(handler) {
   const start = performance.now();
-  for (let i = 0; i < CALLS; i++) await handler(event, context);
+  if (runtimeJson) {
+    for (let i = 0; i < CALLS; i++) JSON.stringify(await handler(JSON.parse(eventText), context));
+  } else {
+    for (let i = 0; i < CALLS; i++) await handler(event, context);
+  }
   return ((performance.now() - start) * 1000) / CALLS;
 }
 
@@ -76,7 +87,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     for (const impl of shuffle([...implementations])) impl.rounds.push(await time(impl.handler));
   }
   const base = median(implementations[implementations.length - 1].rounds);
-  console.error(`${path.relative(ROOT, eventFile)}, node ${process.version}: µs per event, median of ${ROUNDS} interleaved rounds of ${CALLS} calls (min-max)`);
+  const mode = runtimeJson ? ', with the runtime\'s JSON.parse and JSON.stringify' : '';
+  console.error(`${path.relative(ROOT, eventFile)}${mode}, node ${process.version}: µs per event, median of ${ROUNDS} interleaved rounds of ${CALLS} calls (min-max)`);
   for (const { label, rounds } of implementations) {
     const m = median(rounds);
     const range = `${Math.min(...rounds).toFixed(2)}-${Math.max(...rounds).toFixed(2)}`;
