@@ -540,6 +540,26 @@ mod tests {
     }
 
     #[test]
+    fn the_handlers_debug_shows_neither_the_secret_nor_the_token() {
+        let credentials = Credentials::new(
+            "AKIDEXAMPLE",
+            "secret-key-x",
+            Some("session-token-y".into()),
+            None,
+            "test",
+        );
+        let shown = format!("{:?}", Handler::new(HandlerConfig::default(), credentials));
+        assert!(
+            shown.contains("AKIDEXAMPLE") && shown.contains("showExif"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("secret-key-x") && !shown.contains("session-token-y"),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn a_query_is_borrowed_exactly_when_rebuilding_it_changes_nothing() {
         let allow = allow();
         for (raw, borrowed) in [
