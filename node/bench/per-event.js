@@ -9,7 +9,8 @@
 // of the event's text before, JSON.stringify of the result after (the same cost for every
 // implementation).
 //
-// Usage: node node/bench/per-event.js [--rounds N] [--calls N] [--event FILE] [--runtime-json] LABEL=DIR... >/dev/null
+// Usage: node node/bench/per-event.js [--rounds N] [--calls N] [--event FILE] [--runtime-json]
+//          [--token-length N] LABEL=DIR... >/dev/null
 //   DIR holds index.js (a package, such as dist/lambda-edge.zip unzipped, or peers/node-smithy).
 //   Results go to stderr; stdout receives the handlers' log lines (one per event), which cost what
 //   they cost in Lambda.
@@ -19,6 +20,7 @@ const { performance } = require('node:perf_hooks');
 
 const ROOT = path.resolve(__dirname, '../..');
 // The credentials of the shipped goldens (vectors/events/README.md): not real secrets.
+// --token-length N: a session token of N characters instead (a role's token is about 1,000).
 process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
 process.env.AWS_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
 process.env.AWS_SESSION_TOKEN = '6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267';
@@ -31,6 +33,8 @@ const option = (name, fallback) => {
   return value;
 };
 const ROUNDS = Number(option('--rounds', 15));
+const tokenLength = option('--token-length', undefined);
+if (tokenLength !== undefined) process.env.AWS_SESSION_TOKEN = 'IQoJb3JpZ2luX2VjE'.padEnd(Number(tokenLength), 'A');
 const CALLS = Number(option('--calls', 5000));
 const eventFile = option('--event', path.join(ROOT, 'vectors/events/origin-request.json'));
 const runtimeJson = args.includes('--runtime-json');
