@@ -9,52 +9,40 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { describe, it } = require('node:test');
+const { spawnSync } = require('node:child_process');
 const support = require('../testing/support.js');
 
 const { CREDENTIALS } = support;
 const VIEWER_SECRET = 'Bearer viewer-secret-0123456789';
 const CONTEXT = { awsRequestId: 'c0ffee00-0000-4000-8000-000000000042', functionName: 'edge-signer' };
-const LOG_VARIABLES = ['AWS_LAMBDA_LOG_FORMAT', 'AWS_LAMBDA_LOG_LEVEL'];
 
-/** Requires a fresh copy of the package with the credentials and `logEnv` set at load. */
+// Runs in a child process: requires the package (argv[1]), calls its handler once with the event on
+// stdin, and reports the result or the error on stderr, so that stdout holds only what the package
+// wrote there (it writes with write(2) on descriptor 1, as Lambda collects it).
+const CHILD = `
+const handler = require(process.argv[1]).handler;
+const event = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+handler(event, ${JSON.stringify(CONTEXT)}).then(
+  (result) => process.stderr.write(JSON.stringify({ result })),
+  (error) => process.stderr.write(JSON.stringify({ error: { name: error.name, message: error.message } })));
+`;
+
+/** A fresh copy of the package, and `logEnv` for its process. */
 function loadPackage(logEnv = {}) {
-  const dir = support.unzip('lambda-edge.zip');
-  const env = { ...CREDENTIALS, ...logEnv };
-  const names = [...Object.keys(CREDENTIALS), ...LOG_VARIABLES];
-  const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
-  for (const name of names) {
-    if (env[name] === undefined) delete process.env[name];
-    else process.env[name] = env[name];
-  }
-  try {
-    return require(path.join(dir, 'index.js')).handler;
-  } finally {
-    for (const name of names) {
-      if (saved[name] === undefined) delete process.env[name];
-      else process.env[name] = saved[name];
-    }
-  }
+  return { dir: support.unzip('lambda-edge.zip'), logEnv };
 }
 
-/** Calls the handler; what it wrote to stdout meanwhile (as lines), and its result or error. */
-async function invoke(handler, event) {
-  const written = [];
-  const write = process.stdout.write;
-  process.stdout.write = (chunk) => written.push(String(chunk)) > 0;
-  let pending;
-  try {
-    // The handler logs before its promise settles, synchronously: nothing else writes meanwhile.
-    pending = handler(event, CONTEXT);
-  } finally {
-    process.stdout.write = write;
-  }
-  const lines = written.join('').split('\n');
+/** Runs the handler on `event` in its own process: what it wrote to stdout (as lines), and its result or error. */
+async function invoke({ dir, logEnv }, event) {
+  const child = spawnSync(process.execPath, ['-e', CHILD, path.join(dir, 'index.js')], {
+    input: JSON.stringify(event) ?? 'null',
+    env: { PATH: process.env.PATH, ...CREDENTIALS, ...logEnv },
+    encoding: 'utf8',
+  });
+  assert.equal(child.status, 0, child.stderr);
+  const lines = child.stdout.split('\n');
   assert.equal(lines.pop(), '', 'every write ends its line');
-  try {
-    return { lines, result: await pending };
-  } catch (error) {
-    return { lines, error };
-  }
+  return { lines, ...JSON.parse(child.stderr) };
 }
 
 /** The shipped event, with a viewer Authorization header the handler must drop. */
@@ -118,7 +106,7 @@ describe('the package logs one line per event', () => {
       const e = event();
       e.Records[0].cf.request.headers.authorization = VIEWER_SECRET; // not a list: refused
       const { lines, error } = await invoke(handler, e);
-      assert.ok(error instanceof Error, 'refused');
+      assert.ok(error, 'refused');
       assert.ok(error.message.includes(VIEWER_SECRET), `the message quotes the value: ${error.message}`);
       assert.equal(lines.length, 1, lines.join('\n'));
       const record = JSON.parse(lines[0]);
@@ -170,7 +158,8 @@ describe('the package logs one line per event', () => {
   it('AWS_LAMBDA_LOG_LEVEL=ERROR keeps refusals only', async () => {
     const handler = loadPackage({ AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'ERROR' });
     assert.deepEqual((await invoke(handler, event())).lines, []);
-    const { lines } = await invoke(handler, null);
+    const { lines, error } = await invoke(handler, null);
+    assert.equal(error.name, 'MalformedEvent');
     assert.equal(lines.length, 1);
     assert.equal(JSON.parse(lines[0]).level, 'ERROR');
   });
