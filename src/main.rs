@@ -2,8 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use edge_signer::config::HandlerConfig;
-use edge_signer::origin_request::{Context, Outcome, handle_json};
-use edge_signer::sigv4::SigningKeyCache;
+use edge_signer::origin_request::{Handler, Outcome};
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -170,14 +169,8 @@ fn sign(event: Option<&Path>, at: Option<SystemTime>, config: Option<&Path>) -> 
         Ok(credentials) => credentials,
         Err(e) => return fail(e),
     };
-    let keys = SigningKeyCache::new();
-    let context = Context {
-        credentials: &credentials,
-        now: at.unwrap_or_else(SystemTime::now),
-        config: &config,
-        keys: &keys,
-    };
-    match handle_json(&bytes, &context) {
+    let handler = Handler::new(config, credentials);
+    match handler.handle(&bytes, at.unwrap_or_else(SystemTime::now)) {
         Ok(outcome) => {
             if let Outcome::Respond { reason, .. } = &outcome {
                 eprintln!("edge-signer sign: generated response: {reason}");

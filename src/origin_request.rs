@@ -1,9 +1,12 @@
 //! The origin-request transformation: `event + credentials + clock + config -> outcome`.
 //!
-//! Pure: no I/O, no clock, no environment. The Lambda bootstrap, the Node.js addon and the CLI are
-//! shells around [`handle_json`].
+//! Pure: no I/O, no clock, no environment. [`Handler`] is the façade the shells use (the Lambda
+//! bootstrap, the Node.js addon, the CLI): credentials, configuration and signing keys, built once,
+//! then [`Handler::handle`] per event.
 //!
-//! The rules (see `../shared/notes/aws-facts.md` for their sources):
+//! The rules (Lambda@Edge event structure and restrictions:
+//! <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-event-structure.html>,
+//! <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-function-restrictions-all.html>):
 //! - only origins in the configured table are signed; any other gets a generated 502;
 //! - `host` becomes the origin's domain; the viewer's `authorization` and `x-amz-*` headers go;
 //! - signed: `host`, `x-amz-cf-id` (= `config.requestId`, which CloudFront adds after the function,
@@ -12,7 +15,6 @@
 //!   (after the origin path, which CloudFront puts in front of it);
 //! - only allow-listed query parameters are kept, in canonical form, exactly as signed.
 
-use crate::cloudfront::write::WriteJson;
 use crate::cloudfront::{Body, Event, HeaderField, Headers, Request, Response, Text};
 use crate::config::HandlerConfig;
 use crate::origin::recognise;
@@ -23,11 +25,87 @@ use base64::Engine;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
+use std::fmt;
 use std::time::SystemTime;
 use thiserror::Error;
 
 /// CloudFront's limit on the length of uri plus query string.
 pub const MAX_URI_AND_QUERY: usize = 8192;
+
+/// The origin-request handler: the execution role's credentials, the configuration and the
+/// signing-key cache, kept for the life of the process; one [`Handler::handle`] per event.
+///
+/// ```
+/// use aws_credential_types::Credentials;
+/// use edge_signer::config::HandlerConfig;
+/// use edge_signer::origin_request::{Handler, Outcome};
+/// use std::time::{Duration, UNIX_EPOCH};
+///
+/// let credentials = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None, "doc");
+/// let handler = Handler::new(HandlerConfig::default(), credentials);
+/// let event = br#"{"Records":[{"cf":{
+///   "config":{"distributionDomainName":"d1.cloudfront.net","distributionId":"E1","eventType":"origin-request","requestId":"r1"},
+///   "request":{"clientIp":"203.0.113.1","method":"GET","uri":"/cat.jpg","querystring":"","headers":{},
+///     "origin":{"custom":{"domainName":"ap-111122223333.s3-object-lambda.us-west-2.amazonaws.com","path":""}}}}}]}"#;
+/// let now = UNIX_EPOCH + Duration::from_secs(1_440_938_160);
+/// let outcome = handler.handle(event, now).unwrap();
+/// assert!(matches!(outcome, Outcome::Forward(_)));
+/// assert!(outcome.to_json().contains(r#""x-amz-date":[{"key":"X-Amz-Date","value":"20150830T123600Z"}]"#));
+/// ```
+pub struct Handler {
+    credentials: Credentials,
+    config: HandlerConfig,
+    keys: SigningKeyCache,
+}
+
+impl Handler {
+    /// A handler signing with `credentials` under `config`.
+    pub fn new(config: HandlerConfig, credentials: Credentials) -> Self {
+        Self {
+            credentials,
+            config,
+            keys: SigningKeyCache::new(),
+        }
+    }
+
+    /// The configuration it runs with.
+    pub fn config(&self) -> &HandlerConfig {
+        &self.config
+    }
+
+    /// Parses an event's JSON and decides, signing at `now`. Errors name the JSON path at fault.
+    ///
+    /// The outcome borrows from `event` (strings without escapes and every field the handler does
+    /// not model are not copied) and from the handler (the session token).
+    pub fn handle<'a>(&'a self, event: &'a [u8], now: SystemTime) -> Result<Outcome<'a>, EventError> {
+        handle_json(event, &self.context(now))
+    }
+
+    /// [`Handler::handle`], with the outcome as the JSON Lambda@Edge expects back.
+    pub fn handle_to_json(&self, event: &[u8], now: SystemTime) -> Result<String, EventError> {
+        self.handle(event, now).map(|outcome| outcome.to_json())
+    }
+
+    /// The [`Context`] of one event, for [`handle_json`] and [`handle`].
+    pub fn context(&self, now: SystemTime) -> Context<'_> {
+        Context {
+            credentials: &self.credentials,
+            now,
+            config: &self.config,
+            keys: &self.keys,
+        }
+    }
+}
+
+/// The configuration and the access key id only: the secret and the session token never appear.
+impl fmt::Debug for Handler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handler")
+            .field("access_key_id", &self.credentials.access_key_id())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
 
 /// A malformed event or one this handler must not process. The bootstrap reports it to Lambda as
 /// a function error (CloudFront answers the viewer 500), and nothing is forwarded.
@@ -93,13 +171,17 @@ pub enum Outcome<'a> {
 impl Outcome<'_> {
     /// The JSON Lambda@Edge expects back: the request object, or the response object.
     pub fn to_json(&self) -> String {
-        // Room for a typical request plus the headers signing adds, so the buffer rarely grows.
-        let mut out = String::with_capacity(4096);
-        match self {
-            Outcome::Forward(request) => request.write_json(&mut out),
-            Outcome::Respond { response, .. } => response.write_json(&mut out),
-        }
-        out
+        // Room for a typical request plus the headers signing adds, so the buffer never grows.
+        let mut out = Vec::with_capacity(4096);
+        let written = match self {
+            Outcome::Forward(request) => serde_json::to_writer(&mut out, request),
+            Outcome::Respond { response, .. } => serde_json::to_writer(&mut out, response),
+        };
+        // serde_json fails only on a map key that is not a string, a failing `Serialize` impl or
+        // a failing writer: every key here is a string, raw values are JSON serde_json checked, and
+        // a `Vec` takes every byte. What it writes is UTF-8.
+        written.unwrap_or_else(|e| unreachable!("the outcome serialises: {e}"));
+        String::from_utf8(out).unwrap_or_else(|e| unreachable!("serde_json writes UTF-8: {e}"))
     }
 
     /// The HTTP status of a generated response; `None` when forwarding.
@@ -134,36 +216,19 @@ pub fn handle_json<'a>(event: &'a [u8], context: &Context<'a>) -> Result<Outcome
 
 /// Parses an event; the whole input must be the one JSON value.
 pub fn parse(event: &[u8]) -> Result<Event<'_>, EventError> {
-    // One UTF-8 check of the whole input is cheaper than serde_json's check of every string.
+    // One UTF-8 check of the whole input lets serde_json borrow strings without checking each.
     let Ok(text) = std::str::from_utf8(event) else {
         return Err(locate_error(event));
     };
-    match crate::cloudfront::fast::read::<Event<'_>>(text) {
-        // Every test and fuzz run checks the fast path against serde_json.
-        Some(event) if cfg!(debug_assertions) => {
-            assert_eq!(
-                Ok(&event),
-                parse_with_serde(text).as_ref(),
-                "the fast path read {text}"
-            );
-            Ok(event)
-        }
-        Some(event) => Ok(event),
-        None => parse_with_serde(text),
-    }
-}
-
-/// Parses an event with serde_json, the reference the fast path gives up to.
-fn parse_with_serde(text: &str) -> Result<Event<'_>, EventError> {
-    let event = text.as_bytes();
     let deserializer = &mut serde_json::Deserializer::from_str(text);
     match Event::deserialize(&mut *deserializer).and_then(|event| deserializer.end().map(|()| event)) {
         Ok(event) => Ok(event),
-        // The fast path does not track where it is; parse again, slowly, to say where.
+        // Tracking the path costs every event; only a refused one pays for it, read again.
         Err(_) => Err(locate_error(event)),
     }
 }
 
+/// The error of an event serde_json refuses, with the JSON path where it went wrong.
 fn locate_error(event: &[u8]) -> EventError {
     let deserializer = &mut serde_json::Deserializer::from_slice(event);
     let parsed: Result<Event<'_>, _> = serde_path_to_error::deserialize(&mut *deserializer);
@@ -472,6 +537,26 @@ mod tests {
 
     fn allow() -> Vec<String> {
         ["showExif", "a b", "x+y", "%41", "é"].map(String::from).to_vec()
+    }
+
+    #[test]
+    fn the_handlers_debug_shows_neither_the_secret_nor_the_token() {
+        let credentials = Credentials::new(
+            "AKIDEXAMPLE",
+            "secret-key-x",
+            Some("session-token-y".into()),
+            None,
+            "test",
+        );
+        let shown = format!("{:?}", Handler::new(HandlerConfig::default(), credentials));
+        assert!(
+            shown.contains("AKIDEXAMPLE") && shown.contains("showExif"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("secret-key-x") && !shown.contains("session-token-y"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! shipped event that edge-signer forwards; each answer must be the request signed exactly as
 //! aws-sigv4 signs it at the `x-amz-date` the peer used (`support/origin.rs`). The Python peer runs
 //! whenever `python3` is installed; the Node.js peer only when `peers/node-smithy/node_modules` is
-//! there (`npm ci` in that directory, or one run of `cargo bench --bench cold_start`), since tests
-//! do not install packages. A missing runtime skips its test with a message.
+//! there (`npm ci --prefix peers/node-smithy`, which `.ci/run` does, or one run of
+//! `cargo bench --bench cold_start`), since tests do not install packages. Outside CI a missing
+//! runtime or package skips its test with a message; under `CI=true` it fails the test, so that CI
+//! cannot pass without checking the peers.
 
 #[path = "support/origin.rs"]
 mod origin;
@@ -42,6 +44,13 @@ fn available(program: &str) -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// Skips the calling test with `why`, or fails it in CI (`CI=true`), where everything must run.
+fn skip_unless_ci(why: &str) {
+    let in_ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+    assert!(!in_ci, "CI=true, and {why}: install it (see this file's header)");
+    eprintln!("skipped: {why}");
 }
 
 struct Killed(Child);
@@ -121,8 +130,7 @@ fn check_peer(program: &str, args: &[PathBuf], task_root: &Path) {
 #[test]
 fn python_peer_signs_every_forwarded_event_as_aws_sigv4_does() {
     if !available("python3") {
-        eprintln!("skipped: python3 is not installed");
-        return;
+        return skip_unless_ci("python3 is not installed");
     }
     let dir = root().join("peers/python");
     check_peer("python3", &[dir.join("bootstrap.py")], &dir);
@@ -132,8 +140,7 @@ fn python_peer_signs_every_forwarded_event_as_aws_sigv4_does() {
 fn node_smithy_peer_signs_every_forwarded_event_as_aws_sigv4_does() {
     let dir = root().join("peers/node-smithy");
     if !available("node") || !dir.join("node_modules").is_dir() {
-        eprintln!("skipped: needs node and peers/node-smithy/node_modules (npm ci there)");
-        return;
+        return skip_unless_ci("the Node.js peer needs node and peers/node-smithy/node_modules");
     }
     check_peer(
         "node",

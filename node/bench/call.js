@@ -1,6 +1,6 @@
 'use strict';
 // String or object? Times the two ways of passing an event to the addon and getting the outcome back:
-//   string: JSON.parse(signer.handle(JSON.stringify(event), now))       (what index.js ships)
+//   string: JSON.parse(signer.handle(JSON.stringify(event), now).json)       (what index.js ships)
 //   object: signer.handleObject(event, now)  (napi's serde conversion of serde_json::Value both ways)
 // plus each path's conversion alone (JSON.stringify + JSON.parse; roundTripObject). Needs an addon
 // built with the object-api feature: scripts/bench-node-call builds one and runs this.
@@ -36,11 +36,11 @@ function time(fn) {
 
 for (const file of files) {
   const event = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const viaString = JSON.parse(signer.handle(JSON.stringify(event), now));
+  const viaString = JSON.parse(signer.handle(JSON.stringify(event), now).json);
   const viaObject = signer.handleObject(event, now);
   if (JSON.stringify(viaString) !== JSON.stringify(viaObject)) throw new Error(`${file}: the two paths differ`);
   const results = {
-    'string: stringify + handle + parse': time(() => JSON.parse(signer.handle(JSON.stringify(event), now))),
+    'string: stringify + handle + parse': time(() => JSON.parse(signer.handle(JSON.stringify(event), now).json)),
     'object: handleObject (napi serde)': time(() => signer.handleObject(event, now)),
     'string conversion alone (stringify + parse)': time(() => JSON.parse(JSON.stringify(event))),
     'object conversion alone (roundTripObject)': time(() => addon.roundTripObject(event)),

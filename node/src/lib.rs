@@ -1,15 +1,13 @@
 //! The origin-request handler as a Node-API addon: a thin shell over
-//! [`edge_signer::origin_request::handle_json`], for Lambda@Edge, which runs only Node.js and Python.
+//! [`edge_signer::origin_request::Handler`], for Lambda@Edge, which runs only Node.js and Python.
 //!
 //! `index.js` builds one [`Signer`] at load, from the environment's credentials and the bundled
 //! `edge-signer.json`, then makes one call per event: `handle(eventJson, nowMillis)`. The clock comes
 //! from JavaScript so the core stays pure and tests can fix it. Every refusal is a JS `Error` whose
-//! `code` says what kind it is (see [`Code`]).
+//! `code` says what kind it is (see [`Code`]). Logging is `index.js`'s: the addon writes nothing.
 
-use aws_credential_types::Credentials;
 use edge_signer::config::HandlerConfig;
-use edge_signer::origin_request::{Context, Outcome, handle_json};
-use edge_signer::sigv4::SigningKeyCache;
+use edge_signer::origin_request::{Handler, Outcome};
 use napi::Error;
 use napi_derive::napi;
 use std::time::{Duration, SystemTime};
@@ -27,12 +25,20 @@ impl AsRef<str> for Code {
 
 type Result<T> = std::result::Result<T, Error<Code>>;
 
-/// Credentials, configuration and signing keys, kept for the life of the process.
+/// The handler, kept for the life of the process; or, when the environment has no credentials,
+/// why not (every `handle` throws it).
 #[napi]
 pub struct Signer {
-    credentials: std::result::Result<Credentials, String>,
-    config: HandlerConfig,
-    keys: SigningKeyCache,
+    handler: std::result::Result<Handler, String>,
+}
+
+/// What `handle` returns: the outcome's JSON, and for a generated response the operator's reason.
+#[napi(object)]
+pub struct Handled {
+    /// The request to forward, or the generated response, as Lambda@Edge expects it back.
+    pub json: String,
+    /// Why the function answered instead of forwarding; absent when forwarding.
+    pub reason: Option<String>,
 }
 
 #[napi]
@@ -59,40 +65,39 @@ impl Signer {
             _ => None,
         });
         Ok(Self {
-            credentials,
-            config,
-            keys: SigningKeyCache::new(),
+            handler: credentials.map(|credentials| Handler::new(config, credentials)),
         })
     }
 
-    /// The outcome's JSON (the request to forward, or the generated response) for an event's JSON,
-    /// signed at `nowMillis` (milliseconds since the Unix epoch, as `Date.now()`).
-    #[napi]
-    pub fn handle(&self, event_json: String, now_millis: f64) -> Result<String> {
-        self.outcome(event_json.as_bytes(), now_millis)
-            .map(|outcome| outcome.to_json())
+    /// The outcome (the request to forward, or the generated response) for an event's JSON,
+    /// signed at `nowMillis` (milliseconds since the Unix epoch, as `Date.now()`). A panic, were
+    /// one to happen, is thrown as this call's error.
+    #[napi(catch_unwind)]
+    pub fn handle(&self, event_json: String, now_millis: f64) -> Result<Handled> {
+        let outcome = self.outcome(event_json.as_bytes(), now_millis)?;
+        let reason = match &outcome {
+            Outcome::Forward(_) => None,
+            Outcome::Respond { reason, .. } => Some(reason.clone()),
+        };
+        Ok(Handled {
+            json: outcome.to_json(),
+            reason,
+        })
     }
 
     fn outcome<'e>(&'e self, event: &'e [u8], now_millis: f64) -> Result<Outcome<'e>> {
-        let credentials = self
-            .credentials
+        let handler = self
+            .handler
             .as_ref()
             .map_err(|e| Error::new(Code("MissingCredentials"), e.clone()))?;
         if !(now_millis.is_finite() && now_millis >= 0.0) {
             let message = format!("nowMillis must be a time after 1970, got {now_millis}");
             return Err(Error::new(Code("InvalidTime"), message));
         }
-        let context = Context {
-            credentials,
-            now: SystemTime::UNIX_EPOCH + Duration::from_millis(now_millis as u64),
-            config: &self.config,
-            keys: &self.keys,
-        };
-        let outcome = handle_json(event, &context).map_err(|e| Error::new(Code(e.kind()), e.to_string()))?;
-        if let Outcome::Respond { reason, .. } = &outcome {
-            eprintln!("edge-signer: generated response: {reason}");
-        }
-        Ok(outcome)
+        let now = SystemTime::UNIX_EPOCH + Duration::from_millis(now_millis as u64);
+        handler
+            .handle(event, now)
+            .map_err(|e| Error::new(Code(e.kind()), e.to_string()))
     }
 }
 

@@ -1,9 +1,7 @@
 //! Headers as CloudFront writes them: lower-case name → one `{key, value}` entry per value.
 
 use super::Text;
-use super::fast::{ReadFast, Reader};
 use super::json::{Str, object};
-use super::write::WriteJson;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::borrow::Cow;
@@ -39,15 +37,6 @@ pub struct Headers<'a>(Vec<(Cow<'a, str>, Fields<'a>)>);
 #[derive(Clone, Debug)]
 enum Fields<'a> {
     One(HeaderField<'a>),
-    /// One entry as the fast reader found it, in CloudFront's shape and without escapes: `json` is
-    /// the text of its array, which is exactly what writing `field` gives, so it is written back
-    /// as it came, in one copy. Entries are never changed in place (only replaced, by
-    /// [`Headers::set`]), so the text cannot go stale: an API giving `&mut HeaderField` must turn
-    /// this variant into [`Fields::One`] first.
-    Read {
-        field: HeaderField<'a>,
-        json: &'a str,
-    },
     /// Zero, or two and more.
     Many(Vec<HeaderField<'a>>),
 }
@@ -55,7 +44,7 @@ enum Fields<'a> {
 impl<'a> Fields<'a> {
     fn as_slice(&self) -> &[HeaderField<'a>] {
         match self {
-            Fields::One(field) | Fields::Read { field, .. } => std::slice::from_ref(field),
+            Fields::One(field) => std::slice::from_ref(field),
             Fields::Many(fields) => fields,
         }
     }
@@ -146,62 +135,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for Headers<'a> {
     }
 }
 
-impl<'a> ReadFast<'a> for Headers<'a> {
-    fn read(reader: &mut Reader<'a>) -> Option<Self> {
-        let mut headers = Vec::with_capacity(TYPICAL_HEADERS);
-        reader.object(|reader, name| {
-            if headers.iter().any(|(n, _)| *n == name) {
-                return None; // serde_json reports the repeated name
-            }
-            headers.push((name, Fields::read(reader)?));
-            Some(())
-        })?;
-        Some(Headers(headers))
-    }
-}
-
-impl<'a> ReadFast<'a> for Fields<'a> {
-    fn read(reader: &mut Reader<'a>) -> Option<Self> {
-        let start = reader.position();
-        if let Some((field, escaped)) = reader.attempt(usual_entry) {
-            return Some(match reader.since(start) {
-                Some(json) if !escaped => Fields::Read { field, json },
-                _ => Fields::One(field),
-            });
-        }
-        let mut fields = Fields::Many(Vec::new());
-        reader.array(|reader| {
-            let field = HeaderField::read(reader)?;
-            fields = match std::mem::replace(&mut fields, Fields::Many(Vec::new())) {
-                Fields::Many(many) if many.is_empty() => Fields::One(field),
-                Fields::Many(mut many) => {
-                    many.push(field);
-                    Fields::Many(many)
-                }
-                Fields::One(first) | Fields::Read { field: first, .. } => Fields::Many(vec![first, field]),
-            };
-            Some(())
-        })?;
-        Some(fields)
-    }
-}
-
-/// The entry as CloudFront writes nearly every header, `[{"key":"K","value":"V"}]` without spaces,
-/// read as one pattern: about half the work of the general reader (an object with its field slots
-/// per entry). Anything else (no `key`, another order, spaces, several entries) gives `None`, and
-/// the general reader reads it from the same place. The flag says whether a string had escapes.
-fn usual_entry<'a>(reader: &mut Reader<'a>) -> Option<(HeaderField<'a>, bool)> {
-    // Each string right after its colon: `text` would skip spaces, which the kept text would keep.
-    reader.skip_exact(br#"[{"key":"#)?;
-    reader.is_next(b'"').then_some(())?;
-    let (key, key_escaped) = reader.text()?;
-    reader.skip_exact(br#","value":"#)?;
-    reader.is_next(b'"').then_some(())?;
-    let (value, value_escaped) = reader.text()?;
-    reader.skip_exact(b"}]")?;
-    Some((HeaderField::new(key, value), key_escaped | value_escaped))
-}
-
 impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct FieldsVisitor<'a>(std::marker::PhantomData<&'a ()>);
@@ -238,65 +171,9 @@ impl Serialize for Headers<'_> {
     }
 }
 
-impl WriteJson for Headers<'_> {
-    fn write_json(&self, out: &mut String) {
-        use super::write::write_key;
-        let first = &mut true;
-        out.push('{');
-        for (name, fields) in &self.0 {
-            write_key(out, first, name);
-            match fields {
-                Fields::Read { json, .. } => out.push_str(json),
-                _ => fields.as_slice().write_json(out),
-            }
-        }
-        out.push('}');
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_usual_entry_and_its_near_misses_read_fast_as_serde_json_reads_them() {
-        for json in [
-            r#"{"a":[{"key":"A","value":"1"}]}"#,
-            r#"{"a":[{"key":"A","value":"1"}],"b":[{"key":"B","value":"x\"y"}]}"#,
-            r#"{"a":[ {"key":"A","value":"1"}]}"#,
-            r#"{"a":[{"key": "A","value":"1"}]}"#,
-            r#"{"a":[{"key":"A","value":	"1"}]}"#,
-            r#"{"a":[{"key":"A","value":"1" }]}"#,
-            r#"{"a":[{"key":"A" ,"value":"1"}]}"#,
-            r#"{"a":[{"key":"A","value":"1"} ]}"#,
-            r#"{"a":[{"value":"1","key":"A"}]}"#,
-            r#"{"a":[{"key":"A","value":"1","x":2}]}"#,
-            r#"{"a":[{"key":"A","value":"1"},{"key":"A","value":"2"}]}"#,
-            r#"{"a":[{"key":null,"value":"1"}]}"#,
-            r#"{"a":[{"key":"A","value":1}]}"#,
-            r#"{"a":[{"key":"A","value":"1"]}"#,
-            r#"{"a":[{"key":"A","value":"\u0041"}]}"#,
-            r#"{"a":[{"key":"A","value":"a\rb"}]}"#,
-            r#"{"a":[{"key":"A","value":"a\/b"}],"b":[{"key":"B\/","value":"1"}]}"#,
-            r#"{"a\/":[{"key":"A","value":"1"}]}"#,
-            r#"{"a":[{"key":"A"}]}"#,
-            r#"{"a":[{"key":"A","value":"1"}],"a":[]}"#,
-        ] {
-            let fast = crate::cloudfront::fast::read::<Headers<'_>>(json);
-            let serde = serde_json::from_str::<Headers<'_>>(json).ok();
-            if json.contains("\\u") {
-                assert_eq!(fast, None, "{json}: `\\u` is left to serde_json");
-            } else {
-                assert_eq!(fast, serde, "{json}");
-            }
-            // Written back as serde_json writes it, including entries kept as their text.
-            if let Some(fast) = fast {
-                let mut out = String::new();
-                fast.write_json(&mut out);
-                assert_eq!(out, serde_json::to_string(&fast).unwrap(), "{json}");
-            }
-        }
-    }
 
     #[test]
     fn none_one_and_several_entries_round_trip() {
@@ -305,9 +182,43 @@ mod tests {
         assert_eq!(headers.get("a").map(<[_]>::len), Some(0));
         assert_eq!(headers.get("b").map(<[_]>::len), Some(1));
         assert_eq!(headers.get("c").map(<[_]>::len), Some(3));
-        let mut out = String::new();
-        headers.write_json(&mut out);
-        assert_eq!(out, json);
         assert_eq!(serde_json::to_string(&headers).unwrap(), json);
+    }
+
+    #[test]
+    fn a_repeated_name_a_cr_or_lf_and_a_missing_value_are_refused() {
+        for (json, message) in [
+            (
+                r#"{"a":[{"key":"A","value":"1"}],"a":[]}"#,
+                "header \"a\" occurs twice",
+            ),
+            (
+                r#"{"a":[{"key":"A","value":"a\rb"}]}"#,
+                "a CR or LF character is not allowed",
+            ),
+            (
+                r#"{"a":[{"key":"A\n","value":"1"}]}"#,
+                "a CR or LF character is not allowed",
+            ),
+            (r#"{"a":[{"key":"A"}]}"#, "missing field `value`"),
+            (
+                r#"{"a":[{"key":"A","value":"1","value":"2"}]}"#,
+                "duplicate field `value`",
+            ),
+        ] {
+            let error = serde_json::from_str::<Headers<'_>>(json).unwrap_err().to_string();
+            assert!(error.contains(message), "{json}: {error}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_and_escapes_go_back_as_they_came() {
+        let json = r#"{"a":[{"key":"A","value":"x\"y\u0041","extra":{"n":[1, 2.50]}}]}"#;
+        let headers: Headers<'_> = serde_json::from_str(json).unwrap();
+        assert_eq!(headers.get("a").unwrap()[0].value.as_str(), "x\"yA");
+        assert_eq!(
+            serde_json::to_string(&headers).unwrap(),
+            r#"{"a":[{"key":"A","value":"x\"yA","extra":{"n":[1, 2.50]}}]}"#
+        );
     }
 }

@@ -12,37 +12,26 @@ pub type Extra<'a> = Vec<(Cow<'a, str>, Raw<'a>)>;
 
 /// A JSON value kept as its text, written back verbatim. Equal when the texts are equal.
 ///
-/// Only a parser makes one: the text is always one valid JSON value (checked by serde_json, or by
-/// the fast reader's grammar, which gives up to serde_json on anything it is not sure of).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Raw<'a>(&'a str);
+/// Only serde_json makes one, so the text is always one valid JSON value; it borrows from the
+/// event's bytes.
+#[derive(Clone, Copy, Debug, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct Raw<'a>(#[serde(borrow)] &'a RawValue);
 
 impl<'a> Raw<'a> {
-    /// Text the fast reader has checked as one JSON value.
-    pub(crate) fn checked(text: &'a str) -> Self {
-        Self(text)
-    }
-
     /// The JSON text, exactly as it came.
     pub fn get(&self) -> &'a str {
-        self.0
+        self.0.get()
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Raw<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        <&'a RawValue>::deserialize(deserializer).map(|raw| Raw(raw.get()))
+impl PartialEq for Raw<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
     }
 }
 
-impl serde::Serialize for Raw<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // Through serde (tests and tools), not the handler's writer: a copy is fine here.
-        RawValue::from_string(self.0.to_owned())
-            .map_err(serde::ser::Error::custom)?
-            .serialize(serializer)
-    }
-}
+impl Eq for Raw<'_> {}
 
 /// A JSON string, borrowed from the input when it holds no escapes.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
@@ -133,44 +122,6 @@ macro_rules! object {
             }
         }
 
-        impl<'a> $crate::cloudfront::fast::ReadFast<'a> for $name<'a> {
-            fn read(reader: &mut $crate::cloudfront::fast::Reader<'a>) -> Option<Self> {
-                $( let mut $field: Option<$ty> = None; )*
-                let mut extra = $crate::cloudfront::Extra::new();
-                reader.object(|reader, key| {
-                    match key.as_ref() {
-                        $( $json => $crate::cloudfront::json::read_fast_field!($kind, reader, $field, $ty), )*
-                        _ => {
-                            // Room for the pass-through fields of an origin at once.
-                            if extra.capacity() == 0 {
-                                extra.reserve(8);
-                            }
-                            extra.push((key, $crate::cloudfront::Raw::read(reader)?))
-                        }
-                    }
-                    Some(())
-                })?;
-                Some($name {
-                    $( $field: $crate::cloudfront::json::finish_fast_field!($kind, $field), )*
-                    extra,
-                })
-            }
-        }
-
-        impl $crate::cloudfront::write::WriteJson for $name<'_> {
-            fn write_json(&self, out: &mut String) {
-                use $crate::cloudfront::write::write_key;
-                let first = &mut true;
-                out.push('{');
-                $( $crate::cloudfront::json::write_json_field!($kind, out, first, $json, &self.$field); )*
-                for (key, value) in &self.extra {
-                    write_key(out, first, key);
-                    value.write_json(out);
-                }
-                out.push('}');
-            }
-        }
-
         impl serde::Serialize for $name<'_> {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 use serde::ser::SerializeMap;
@@ -221,40 +172,4 @@ macro_rules! write_field {
     };
 }
 
-macro_rules! write_json_field {
-    (required, $out:ident, $first:ident, $json:literal, $value:expr) => {{
-        $crate::cloudfront::write::write_literal_key($out, $first, concat!("\"", $json, "\":"));
-        $value.write_json($out);
-    }};
-    (optional, $out:ident, $first:ident, $json:literal, $value:expr) => {
-        if let Some(value) = $value {
-            $crate::cloudfront::write::write_literal_key($out, $first, concat!("\"", $json, "\":"));
-            value.write_json($out);
-        }
-    };
-}
-
-macro_rules! read_fast_field {
-    (required, $reader:ident, $slot:ident, $ty:ty) => {
-        $crate::cloudfront::fast::set_once(&mut $slot, <$ty>::read($reader)?)?
-    };
-    (optional, $reader:ident, $slot:ident, $ty:ty) => {
-        if !$reader.null() {
-            $crate::cloudfront::fast::set_once(&mut $slot, <$ty>::read($reader)?)?
-        }
-    };
-}
-
-macro_rules! finish_fast_field {
-    (required, $slot:ident) => {
-        $slot?
-    };
-    (optional, $slot:ident) => {
-        $slot
-    };
-}
-
-pub(crate) use {
-    field_type, finish_fast_field, finish_field, object, read_fast_field, read_field, write_field,
-    write_json_field,
-};
+pub(crate) use {field_type, finish_field, object, read_field, write_field};

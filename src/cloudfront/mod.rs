@@ -5,10 +5,8 @@
 //! change goes back to CloudFront exactly as it came. Strings that end up in an HTTP request are
 //! [`Text`], which cannot hold CR or LF: a malformed event is rejected at the entry, once.
 
-pub(crate) mod fast;
 mod headers;
 pub(crate) mod json;
-pub(crate) mod write;
 
 pub use headers::{HeaderField, Headers};
 pub use json::{Extra, Raw, Str};
@@ -34,9 +32,10 @@ impl<'a> Text<'a> {
     /// ```
     pub fn new(value: impl Into<Cow<'a, str>>) -> Option<Self> {
         let value = value.into();
-        crate::scan::find2(b'\r', b'\n', value.as_bytes())
-            .is_none()
-            .then_some(Self(value))
+        // A fold without an early exit compiles to vector compares; these strings are short, and
+        // memchr's per-call dispatch cost more than the search.
+        let has_cr_or_lf = (value.as_bytes().iter()).fold(false, |any, &b| any | (b == b'\r') | (b == b'\n'));
+        (!has_cr_or_lf).then_some(Self(value))
     }
 
     /// A literal, checked where it is written: in a `const`, a CR or LF fails the build.
@@ -223,24 +222,5 @@ impl<'a> Origin<'a> {
             (None, Some(s3)) => Some((s3, "s3")),
             _ => None,
         }
-    }
-}
-
-impl write::WriteJson for Response {
-    fn write_json(&self, out: &mut String) {
-        use write::write_literal_key as key;
-        let first = &mut true;
-        out.push('{');
-        key(out, first, "\"status\":");
-        self.status.write_json(out);
-        key(out, first, "\"statusDescription\":");
-        self.status_description.write_json(out);
-        key(out, first, "\"headers\":");
-        self.headers.write_json(out);
-        key(out, first, "\"body\":");
-        self.body.write_json(out);
-        key(out, first, "\"bodyEncoding\":");
-        self.body_encoding.write_json(out);
-        out.push('}');
     }
 }

@@ -17,8 +17,7 @@ use aws_sigv4::http_request as aws;
 use aws_smithy_runtime_api::client::identity::Identity;
 use base64::Engine;
 use edge_signer::config::HandlerConfig;
-use edge_signer::origin_request::{Context, EventError, Outcome, handle_json};
-use edge_signer::sigv4::SigningKeyCache;
+use edge_signer::origin_request::{EventError, Handler, Outcome};
 use serde_json::{Value, json};
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -95,8 +94,8 @@ pub fn credentials(with_token: bool) -> Credentials {
     )
 }
 
-/// Runs the handler as the shells do. The outcome borrows from the event and the credentials, so
-/// the test's copies of both (and of the rest of the context) are leaked (a few KB per case).
+/// Runs the handler as the shells do. The outcome borrows from the event and the handler, so the
+/// test's copies of both are leaked (a few KB per case).
 pub fn run(
     event: &[u8],
     config: &HandlerConfig,
@@ -104,13 +103,8 @@ pub fn run(
     now: SystemTime,
 ) -> Result<Outcome<'static>, EventError> {
     let event: &'static [u8] = Box::leak(event.to_vec().into_boxed_slice());
-    let context = Context {
-        credentials: Box::leak(Box::new(credentials.clone())),
-        now,
-        config: Box::leak(Box::new(config.clone())),
-        keys: Box::leak(Box::new(SigningKeyCache::new())),
-    };
-    handle_json(event, &context)
+    let handler: &'static Handler = Box::leak(Box::new(Handler::new(config.clone(), credentials.clone())));
+    handler.handle(event, now)
 }
 
 /// A CloudFront-like origin-request `request` object (the documentation's example, our origin).
