@@ -2,17 +2,22 @@
 //!
 //! Reads the execution role's credentials and the settings (`AWS_REGION`,
 //! `EDGE_SIGNER_S3OL_ENDPOINT`, `EDGE_SIGNER_S3OL_MAX_OBJECT_BYTES`) once at start, then answers
-//! each event with `edge_signer::object_lambda::handle`. When either is missing, every invocation
-//! fails with an error naming it. Logs never contain the secret key, the session token, the
-//! presigned URL, the output token or a signature.
+//! each event with `edge_signer::object_lambda::handle_in`, within its deadline and with its trace
+//! id. When either is missing, every invocation fails with an error naming it. Logs never contain
+//! the secret key, the session token, the presigned URL, the output token or a signature.
 
 use edge_signer::bootstrap::{self, catch_panic, diagnostic};
-use edge_signer::object_lambda::{Client, Handled, Settings, handle, parse_event};
+use edge_signer::object_lambda::{Client, Handled, Settings, handle_in, parse_event};
+use edge_signer::s3::RequestContext;
 use edge_signer::sigv4::SigningKeyCache;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::value::RawValue;
 use std::process::ExitCode;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Kept from the invocation's time for answering after a request is cut short: the
+/// `WriteGetObjectResponse` (or the HeadObject result) still goes out before Lambda's deadline.
+const ANSWER_RESERVE: Duration = Duration::from_millis(500);
 
 struct State {
     credentials: Result<aws_credential_types::Credentials, String>,
@@ -55,14 +60,16 @@ async fn invoke(state: &State, event: LambdaEvent<Box<RawValue>>) -> Result<serd
         .as_ref()
         .map_err(|e| fail("MissingCredentials", e))?;
     let settings = state.settings.as_ref().map_err(|e| fail("InvalidSettings", e))?;
+    let context = request_context(&event.context);
     let event = parse_event(event.payload.get().as_bytes()).map_err(|e| fail(e.kind(), &e))?;
-    let handled = handle(
+    let handled = handle_in(
         &event,
         &state.client,
         settings,
         credentials,
         SystemTime::now(),
         &state.keys,
+        &context,
     )
     .await
     .map_err(|e| fail(e.kind(), &e))?;
@@ -78,4 +85,15 @@ async fn invoke(state: &State, event: LambdaEvent<Box<RawValue>>) -> Result<serd
         }
     }
     Ok(handled.lambda_result())
+}
+
+/// The invocation's deadline (less [`ANSWER_RESERVE`]) and trace id, for every S3 request it makes:
+/// the trace id lets Lambda's recursive-loop detection follow them.
+fn request_context(invocation: &lambda_runtime::Context) -> RequestContext {
+    let left = invocation
+        .deadline()
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    RequestContext::before(Instant::now() + left, ANSWER_RESERVE)
+        .with_trace_id(invocation.xray_trace_id.clone())
 }

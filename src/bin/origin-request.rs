@@ -8,19 +8,15 @@
 
 use edge_signer::bootstrap::{self, catch_panic, diagnostic};
 use edge_signer::config::{CONFIG_FILE_NAME, HandlerConfig};
-use edge_signer::origin_request::{Context, Outcome, handle_json};
-use edge_signer::sigv4::SigningKeyCache;
+use edge_signer::origin_request::{Handler, Outcome};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::value::RawValue;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
-struct State {
-    config: HandlerConfig,
-    credentials: Result<aws_credential_types::Credentials, String>,
-    keys: SigningKeyCache,
-}
+/// The façade, or why there is none: without credentials every invocation fails, naming them.
+type State = Result<Handler, String>;
 
 /// One thread: the handler does no I/O of its own.
 #[tokio::main(flavor = "current_thread")]
@@ -30,15 +26,10 @@ async fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => return bootstrap::init_failed(diagnostic("InvalidConfig", e)).await,
     };
-    let credentials = edge_signer::credentials::from_env();
-    if let Err(e) = &credentials {
+    let state: State = edge_signer::credentials::from_env().map(|c| Handler::new(config, c));
+    if let Err(e) = &state {
         tracing::error!(error = %e, "every invocation will fail until the function has credentials");
     }
-    let state = State {
-        config,
-        credentials,
-        keys: SigningKeyCache::new(),
-    };
     let state = &state;
     let handler = service_fn(move |event| catch_panic(handle(state, event)));
     bootstrap::runtime_stopped(lambda_runtime::run(handler).await)
@@ -53,20 +44,16 @@ async fn main() -> ExitCode {
 /// the whole event, only to be written out again for the core. The answer goes back the same way.
 async fn handle(state: &State, event: LambdaEvent<Box<RawValue>>) -> Result<Box<RawValue>, Diagnostic> {
     let started = Instant::now();
-    let credentials = state.credentials.as_ref().map_err(|e| {
+    let handler = state.as_ref().map_err(|e| {
         tracing::error!(error = %e, "no credentials; nothing forwarded");
         diagnostic("MissingCredentials", e)
     })?;
-    let context = Context {
-        credentials,
-        now: SystemTime::now(),
-        config: &state.config,
-        keys: &state.keys,
-    };
-    let outcome = handle_json(event.payload.get().as_bytes(), &context).map_err(|e| {
-        tracing::error!(error = %e, kind = e.kind(), "rejected event");
-        diagnostic(e.kind(), e)
-    })?;
+    let outcome = handler
+        .handle(event.payload.get().as_bytes(), SystemTime::now())
+        .map_err(|e| {
+            tracing::error!(error = %e, kind = e.kind(), "rejected event");
+            diagnostic(e.kind(), e)
+        })?;
     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     match &outcome {
         Outcome::Forward(request) => {

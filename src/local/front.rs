@@ -1,13 +1,12 @@
 //! The CloudFront-like front: for each viewer request it builds the origin-request event CloudFront
-//! would, runs our origin-request handler on it (the same `handle_json` as Lambda@Edge), and sends
+//! would, runs our origin-request handler on it (the same `origin_request::Handler` as Lambda@Edge), and sends
 //! what the handler returned to the access point — connecting to the emulator while naming the
 //! origin's host, and adding `X-Amz-Cf-Id` on the way as CloudFront does. Responses are cached by
 //! path and `showExif`, as the distribution's cache policy does.
 
 use super::http::{Message, send};
 use crate::config::HandlerConfig;
-use crate::origin_request::{Context, handle_json};
-use crate::sigv4::SigningKeyCache;
+use crate::origin_request::Handler;
 use aws_credential_types::Credentials;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -43,9 +42,7 @@ const NOT_FORWARDED: [&str; 14] = [
 pub struct Front {
     origin: SocketAddr,
     origin_domain: String,
-    credentials: Credentials,
-    config: HandlerConfig,
-    keys: SigningKeyCache,
+    handler: Handler,
     cache: Mutex<HashMap<(String, Option<String>), Message>>,
     next: AtomicU64,
 }
@@ -56,9 +53,7 @@ impl Front {
         Self {
             origin,
             origin_domain,
-            credentials,
-            config: HandlerConfig::default(),
-            keys: SigningKeyCache::new(),
+            handler: Handler::new(HandlerConfig::default(), credentials),
             cache: Mutex::new(HashMap::new()),
             next: AtomicU64::new(1),
         }
@@ -97,13 +92,9 @@ impl Front {
     /// Runs the origin-request handler, then forwards its request or returns its response.
     async fn to_origin(&self, viewer: &Message, request_id: &str) -> Result<Message, String> {
         let event = self.event(viewer, request_id);
-        let context = Context {
-            credentials: &self.credentials,
-            now: SystemTime::now(),
-            config: &self.config,
-            keys: &self.keys,
-        };
-        let outcome = handle_json(event.as_bytes(), &context)
+        let outcome = self
+            .handler
+            .handle(event.as_bytes(), SystemTime::now())
             .map_err(|e| format!("the Lambda function failed: {e}"))?
             .to_json();
         let outcome: serde_json::Value =

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! viewer ──► front (CloudFront-like) ──► access point (verifies SigV4) ──► object-lambda handler
-//!            runs handle_json,           aws-sigv4, 403 like AWS           fetches inputS3Url from
+//!            runs the handler,           aws-sigv4, 403 like AWS           fetches inputS3Url from
 //!            caches by path + showExif                                     the store, transforms,
 //!                                          ◄── WriteGetObjectResponse ──── posts the answer here
 //! ```
