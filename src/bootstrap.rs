@@ -75,6 +75,24 @@ where
     }
 }
 
+/// The variables Lambda sets for a custom runtime, which lambda_runtime needs (it panics without
+/// them): `Err` names the first one missing, for a plain error when the program is started by hand.
+pub fn started_by_lambda() -> Result<(), String> {
+    for name in [
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+    ] {
+        if std::env::var_os(name).is_none_or(|value| value.is_empty()) {
+            return Err(format!(
+                "{name} is not set: this program is a Lambda function's bootstrap, started by Lambda"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Runs one invocation's handler; a panic in it becomes that invocation's error (`errorType`
 /// [`PANIC`]), and the runtime goes on with the next invocation. lambda_runtime catches panics too,
 /// but reports them with the payload's Rust type name as `errorType`.

@@ -711,3 +711,25 @@ fn aws_lambda_log_level_is_honoured() {
         assert_eq!(levels, expected, "{env:?}\n{logs}");
     }
 }
+
+/// Started by hand, without the variables Lambda sets, the bootstrap says so and exits 1 (rather
+/// than lambda_runtime's panic).
+#[test]
+fn started_outside_lambda_it_says_so() {
+    let mut command = Command::new(BOOTSTRAP);
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    let mut process = Process::spawn(&mut command);
+    let exited = process.wait_exit(WAIT);
+    let finished = process.finish();
+    assert_eq!(exited.and_then(|s| s.code()), Some(1), "{}", finished.logs());
+    assert!(
+        finished
+            .stderr
+            .starts_with("Error: AWS_LAMBDA_RUNTIME_API is not set"),
+        "{}",
+        finished.logs()
+    );
+    assert!(!finished.logs().contains("panicked"), "{}", finished.logs());
+}

@@ -30,6 +30,10 @@ struct State {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     bootstrap::init_logging();
+    if let Err(e) = bootstrap::started_by_lambda() {
+        eprintln!("Error: {e}");
+        return ExitCode::FAILURE;
+    }
     let state = State {
         credentials: edge_signer::credentials::from_env(),
         settings: Settings::from_env(),

@@ -22,6 +22,10 @@ type State = Result<Handler, String>;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     bootstrap::init_logging();
+    if let Err(e) = bootstrap::started_by_lambda() {
+        eprintln!("Error: {e}");
+        return ExitCode::FAILURE;
+    }
     let config = match load_config() {
         Ok(config) => config,
         Err(e) => return bootstrap::init_failed(diagnostic("InvalidConfig", e)).await,
