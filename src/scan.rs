@@ -1,4 +1,4 @@
-//! Byte search for the signing path, without run-time CPU detection.
+//! Byte search for the CloudFront event reader and writer, without run-time CPU detection.
 //!
 //! `memchr::memchr` picks AVX2 or SSE2 at its first call by asking the CPU (`cpuid`, through the
 //! standard library's feature detection). In a virtual machine each `cpuid` traps to the
@@ -8,20 +8,9 @@
 //! CPU, so known at compile time) is as good as AVX2. Elsewhere, memchr's portable searchers.
 
 #[cfg(not(target_arch = "x86_64"))]
-use memchr::arch::all::memchr::{One, Two};
+use memchr::arch::all::memchr::Two;
 #[cfg(target_arch = "x86_64")]
-use memchr::arch::x86_64::sse2::memchr::{One, Two};
-
-/// The index of the first `needle` in `haystack`.
-///
-/// ```
-/// assert_eq!(edge_signer::scan::find(b'%', b"a%20b"), Some(1));
-/// assert_eq!(edge_signer::scan::find(b'%', b"ab"), None);
-/// ```
-#[inline]
-pub fn find(needle: u8, haystack: &[u8]) -> Option<usize> {
-    one(needle).find(haystack)
-}
+use memchr::arch::x86_64::sse2::memchr::Two;
 
 /// The index of the first `a` or `b` in `haystack`.
 ///
@@ -36,49 +25,15 @@ pub fn find2(a: u8, b: u8, haystack: &[u8]) -> Option<usize> {
 
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn one(needle: u8) -> One {
-    // SSE2 is in the x86-64 baseline: `new` checks `cfg!(target_feature = "sse2")` only.
-    One::new(needle).unwrap_or_else(|| unreachable!("SSE2 is part of x86-64"))
-}
-
-#[cfg(target_arch = "x86_64")]
-#[inline]
 fn two(a: u8, b: u8) -> Two {
+    // SSE2 is in the x86-64 baseline: `new` checks `cfg!(target_feature = "sse2")` only.
     Two::new(a, b).unwrap_or_else(|| unreachable!("SSE2 is part of x86-64"))
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-#[inline]
-fn one(needle: u8) -> One {
-    One::new(needle)
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
 fn two(a: u8, b: u8) -> Two {
     Two::new(a, b)
-}
-
-/// Whether `test` holds for any byte of `bytes`. `test` must be pure comparisons (no table
-/// lookups), so that the loop compiles to vector compares: over the whole 16-byte blocks (a vector
-/// loop with no byte-at-a-time rest), then over the last 16 bytes again, overlapping. An iterator's
-/// `fold` over the whole slice left a byte-at-a-time loop for the rest of every string, and most
-/// strings here (header values, paths) are a few blocks long. Shorter than a block, the bytes are
-/// tested one by one. (Blocks as fixed-size arrays compiled to byte-by-byte vector assembly, 12 KB
-/// for one call site: `nm` on the bootstrap.)
-///
-/// ```
-/// let control = |b: u8| b < 0x20;
-/// assert!(edge_signer::scan::any_byte(b"a\tb", control));
-/// assert!(!edge_signer::scan::any_byte(b"host.example.com", control));
-/// ```
-#[inline(always)]
-pub fn any_byte(bytes: &[u8], test: impl Fn(u8) -> bool + Copy) -> bool {
-    let fold = |bytes: &[u8]| bytes.iter().fold(false, |any, &b| any | test(b));
-    match bytes.last_chunk::<16>() {
-        Some(last) => fold(bytes.as_chunks::<16>().0.as_flattened()) | fold(last),
-        None => fold(bytes),
-    }
 }
 
 /// The bytes a JSON string cannot hold as they are: `"`, `\\` and the C0 controls.
@@ -124,7 +79,7 @@ pub(crate) fn json_special_mask(block: &[u8; 16]) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::{any_byte, is_json_special, json_special_mask};
+    use super::{is_json_special, json_special_mask};
 
     #[test]
     fn the_json_special_mask_flags_exactly_the_special_bytes() {
@@ -141,20 +96,5 @@ mod tests {
         }
         let all: [u8; 16] = *b"\"\\\x00\x1f\x20\x7f\x80\xff!#[]{}09";
         assert_eq!(json_special_mask(&all), 0b1111);
-    }
-
-    #[test]
-    fn any_byte_finds_a_byte_at_every_position_of_every_length() {
-        let test = |b: u8| b == b'%' || b < 0x20;
-        for len in 0..70 {
-            assert!(!any_byte(&vec![b'a'; len], test), "{len} clean bytes");
-            for at in 0..len {
-                for needle in [b'%', 0, 0x1f] {
-                    let mut bytes = vec![b'a'; len];
-                    bytes[at] = needle;
-                    assert!(any_byte(&bytes, test), "{needle:#04x} at {at} of {len}");
-                }
-            }
-        }
     }
 }
