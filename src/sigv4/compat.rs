@@ -94,3 +94,41 @@ impl<'a> HeaderSignature<'a> {
         self.0.into_authorization().unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sigv4::SignableBody;
+    use aws_credential_types::Credentials;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    const TOKEN: &str = "IQoJb3JpZ2luX2VjE+/session=token";
+
+    #[test]
+    fn the_old_header_entry_point_redacts_too() {
+        let credentials = Credentials::new("AKIDEXAMPLE", "secret", Some(TOKEN.into()), None, "test");
+        let settings = SigningSettings::s3();
+        let params = SigningParams {
+            credentials: &credentials,
+            region: "us-east-1",
+            service: "s3",
+            time: UNIX_EPOCH + Duration::from_secs(1_440_938_160),
+            settings: &settings,
+        };
+        let headers = [("host", "example.com")];
+        let request = SignableRequest {
+            method: "GET",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: SignableBody::Empty,
+        };
+        let signed = sign_headers(&request, &params, &SigningKeyCache::new()).unwrap();
+        let debug = format!("{signed:?}");
+        assert!(
+            !debug.contains(TOKEN) && !debug.contains(signed.signature()),
+            "{debug}"
+        );
+        assert_eq!(signed.headers().nth(1), Some(("x-amz-security-token", TOKEN)));
+    }
+}
