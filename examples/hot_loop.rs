@@ -8,8 +8,9 @@
 //! ```
 //!
 //! `WHAT` is `sign` (our signer as the handler calls it, cached key), `floor` (SHA-256 of the
-//! canonical request + one HMAC, with sha2 and hmac) or `aws_sigv4` (aws-sigv4's `sign()` on the
-//! same request): see `benches/support/signing.rs`.
+//! canonical request + one HMAC, with sha2 and hmac), `floor_rekeyed` (the same, keying the HMAC
+//! each time) or `aws_sigv4` (aws-sigv4's `sign()` on the same request): see
+//! `benches/support/signing.rs`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -70,10 +71,13 @@ fn main() {
         "floor" => Box::new(|| {
             black_box(black_box(&workloads).floor());
         }),
+        "floor_rekeyed" => Box::new(|| {
+            black_box(black_box(&workloads).floor_rekeyed());
+        }),
         "aws_sigv4" => Box::new(|| {
             black_box(black_box(&workloads).aws_sigv4());
         }),
-        other => panic!("unknown {other:?}: expected sign, floor or aws_sigv4"),
+        other => panic!("unknown {other:?}: expected sign, floor, floor_rekeyed or aws_sigv4"),
     };
     run(); // warm the key cache
     let (allocations, bytes) = (ALLOCATIONS.with(Cell::get), BYTES.with(Cell::get));
