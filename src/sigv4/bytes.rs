@@ -11,21 +11,55 @@
 
 use percent_encoding::AsciiSet;
 
+/// A set of bytes as a 256-entry table, so that a membership test on the signing path is one load.
+struct Table([bool; 256]);
+
+impl Table {
+    /// `A-Za-z0-9`.
+    const fn alphanumerics() -> Self {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 128 {
+            table[b] = (b as u8).is_ascii_alphanumeric();
+            b += 1;
+        }
+        Self(table)
+    }
+
+    /// This set and `extra`.
+    const fn with(self, extra: &[u8]) -> Self {
+        let mut table = self.0;
+        let mut i = 0;
+        while i < extra.len() {
+            table[extra[i] as usize] = true;
+            i += 1;
+        }
+        Self(table)
+    }
+
+    const fn has(&self, b: u8) -> bool {
+        self.0[b as usize]
+    }
+}
+
+/// RFC 3986 `unreserved`.
+const UNRESERVED: Table = Table::alphanumerics().with(b"-._~");
+/// RFC 3986 `pchar` (unreserved, sub-delims, `:` and `@`) and `/`.
+const PATH: Table = UNRESERVED.with(b"!$&'()*+,;=:@/");
+/// RFC 9110 `tchar`.
+const TOKEN: Table = Table::alphanumerics().with(b"!#$%&'*+-.^_`|~");
+
 /// RFC 3986 unreserved characters, `A-Za-z0-9-._~`: the bytes no SigV4 encoding touches
 /// (`UriEncode()` in the AWS documentation,
 /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html>).
 pub const fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    UNRESERVED.has(b)
 }
 
 /// What a percent-encoded path may hold besides `%XX`: RFC 3986 `pchar` (unreserved, sub-delims,
 /// `:` and `@`) and `/`.
 pub const fn is_path_byte(b: u8) -> bool {
-    is_unreserved(b)
-        || matches!(
-            b,
-            b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b':' | b'@' | b'/'
-        )
+    PATH.has(b)
 }
 
 /// ASCII control characters: C0 and DEL. A request target holds none.
@@ -41,24 +75,7 @@ pub const fn is_header_value_control(b: u8) -> bool {
 
 /// HTTP token characters (RFC 9110 `tchar`): methods and header names.
 pub const fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
-        )
+    TOKEN.has(b)
 }
 
 /// What a part of the credential scope (or the access key id before it) may hold: printable ASCII

@@ -22,12 +22,16 @@ pub(super) fn canonical_path(
     if !path.starts_with('/') {
         return Err(invalid("it must start with '/'"));
     }
-    if path.bytes().any(is_control) {
+    // A path sent verbatim holds path bytes only, so no control character: the control check
+    // runs on its own only when the path is encoded here or found faulty (that error comes first).
+    let checked = match encoding {
+        PercentEncodingMode::Single => check_encoded_path(path),
+        PercentEncodingMode::Double => Ok(()),
+    };
+    if (checked.is_err() || encoding == PercentEncodingMode::Double) && path.bytes().any(is_control) {
         return Err(invalid("it holds a control character"));
     }
-    if encoding == PercentEncodingMode::Single {
-        check_encoded_path(path).map_err(invalid)?;
-    }
+    checked.map_err(invalid)?;
     let path = match normalization {
         UriPathNormalizationMode::Enabled => normalize_path(path),
         UriPathNormalizationMode::Disabled => Cow::Borrowed(path),
@@ -41,15 +45,17 @@ pub(super) fn canonical_path(
     })
 }
 
+/// Whether the `%` at `at` is followed by two hex digits.
+fn is_escape(bytes: &[u8], at: usize) -> bool {
+    bytes
+        .get(at + 1..at + 3)
+        .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+}
+
 /// Every `%` is followed by two hex digits.
 fn check_escapes(path: &str) -> Result<(), &'static str> {
     let bytes = path.as_bytes();
-    let well_formed = |at: usize| {
-        bytes
-            .get(at + 1..at + 3)
-            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
-    };
-    match (0..bytes.len()).all(|at| bytes[at] != b'%' || well_formed(at)) {
+    match (0..bytes.len()).all(|at| bytes[at] != b'%' || is_escape(bytes, at)) {
         true => Ok(()),
         false => Err(BAD_ESCAPE),
     }
@@ -57,12 +63,17 @@ fn check_escapes(path: &str) -> Result<(), &'static str> {
 
 /// A path sent verbatim must be a valid RFC 3986 path: path bytes and well-formed `%XX`.
 fn check_encoded_path(path: &str) -> Result<(), &'static str> {
-    check_escapes(path)?;
-    if path.bytes().all(|b| is_path_byte(b) || b == b'%') {
-        Ok(())
-    } else {
-        Err("with single encoding the path must already be percent-encoded")
+    let bytes = path.as_bytes();
+    for (at, &b) in bytes.iter().enumerate() {
+        if b == b'%' {
+            if !is_escape(bytes, at) {
+                return Err(BAD_ESCAPE);
+            }
+        } else if !is_path_byte(b) {
+            return Err("with single encoding the path must already be percent-encoded");
+        }
     }
+    Ok(())
 }
 
 /// Removes `.` and `..` segments and empty segments, keeping a trailing slash (RFC 3986 §5.2.4, as
@@ -169,6 +180,24 @@ mod tests {
                 UriPathNormalizationMode::Disabled,
             );
             assert!(matches!(r, Err(SigningError::InvalidPath { .. })), "{bad}");
+        }
+        // A control character is reported as such, wherever it is and whatever else is wrong.
+        for (bad, mode) in [
+            ("/a b\n", PercentEncodingMode::Single),
+            ("/a\x01", PercentEncodingMode::Single),
+            ("/a\x7f", PercentEncodingMode::Double),
+        ] {
+            let r = canonical_path(bad, mode, UriPathNormalizationMode::Disabled);
+            assert!(
+                matches!(
+                    r,
+                    Err(SigningError::InvalidPath {
+                        reason: "it holds a control character",
+                        ..
+                    })
+                ),
+                "{bad:?}: {r:?}"
+            );
         }
         let good = "/a%20b/!$&'()*+,;=:@~";
         let r = canonical_path(
