@@ -28,7 +28,6 @@ pub mod origin;
 pub mod origin_request;
 #[cfg(feature = "s3")]
 pub mod s3;
-pub mod scan;
 pub mod sigv4;
 #[cfg(feature = "transform")]
 pub mod transform;

@@ -210,11 +210,7 @@ fn check_forward(data: &[u8], request: &Request<'_>, context: &Context<'_>) {
         context.keys,
     )
     .expect("the forwarded request signs");
-    let resigned_auth = resign
-        .headers
-        .iter()
-        .find(|(n, _)| *n == "authorization")
-        .map(|(_, v)| v.as_ref());
+    let resigned_auth = resign.authorization();
     assert_eq!(
         resigned_auth,
         Some(authorization),

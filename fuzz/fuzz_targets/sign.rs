@@ -1,5 +1,5 @@
-//! Raw signer input -> `edge_signer::sigv4::sign` (and, in header mode, `sign_headers`, which must
-//! agree with it), under the generic (`default`) and the S3
+//! Raw signer input -> `edge_signer::sigv4::sign`, keeping the intermediate texts and discarding
+//! them (as the handler signs; both must agree), under the generic (`default`) and the S3
 //! settings, each in header mode and presigned: it must never panic, and whatever it signs must
 //! be self-consistent (see fuzz/README.md).
 
@@ -8,7 +8,7 @@
 use arbitrary::Arbitrary;
 use aws_credential_types::Credentials;
 use edge_signer::sigv4::{
-    self, SessionTokenMode, SignableBody, SignableRequest, SignatureLocation, SigningKeyCache, SigningOutput,
+    self, IntermediateTexts, SessionTokenMode, SignableBody, SignableRequest, SignatureLocation, SigningKeyCache, SigningOutput,
     SigningParams, SigningSettings, UriPathNormalizationMode,
 };
 use hmac::{Hmac, KeyInit, Mac};
@@ -86,7 +86,7 @@ fuzz_target!(|input: Input<'_>| {
         for settings in [base, base.presigned(expires)] {
             let settings = SigningSettings {
                 session_token_mode: token_mode,
-                ..settings
+                ..settings.keeping_texts()
             };
             let params = SigningParams {
                 credentials: &credentials,
@@ -100,18 +100,21 @@ fuzz_target!(|input: Input<'_>| {
                 Ok(output) => check(&request, &params, output),
                 Err(error) => assert!(!error.to_string().is_empty()),
             }
-            // The lean entry point the handler uses: in header mode, the same headers or the same
-            // error as `sign()`.
-            if settings.signature_location == SignatureLocation::Headers {
-                match (&full, sigv4::sign_headers(&request, &params, &KEYS)) {
-                    (Ok(output), Ok(lean)) => assert!(
-                        lean.headers()
-                            .eq(output.headers.iter().map(|(n, v)| (*n, v.as_ref()))),
-                        "sign_headers and sign() disagree"
-                    ),
-                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
-                    (a, b) => panic!("sign() gave {a:?}, sign_headers {b:?}"),
+            // As the handler signs, without the texts: the same output or the same error.
+            let discarding = SigningSettings {
+                intermediate_texts: IntermediateTexts::Discard,
+                ..settings
+            };
+            let lean = sigv4::sign(&request, &SigningParams { settings: &discarding, ..params }, &KEYS);
+            match (&full, lean) {
+                (Ok(output), Ok(lean)) => {
+                    assert!(lean.headers().eq(output.headers()), "header modes disagree");
+                    assert!(lean.query_params().eq(output.query_params()), "query modes disagree");
+                    assert_eq!(lean.signature(), output.signature());
+                    assert_eq!(lean.canonical_request(), None);
                 }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => panic!("keeping the texts gave {a:?}, discarding them {b:?}"),
             }
         }
     }
@@ -120,19 +123,16 @@ fuzz_target!(|input: Input<'_>| {
 fn check(request: &SignableRequest<'_>, params: &SigningParams<'_>, output: &SigningOutput<'_>) {
     let settings = params.settings;
     let is_hex = |s: &str| s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    assert!(is_hex(&output.signature), "signature {:?}", output.signature);
+    let signature = output.signature();
+    assert!(is_hex(signature), "signature {signature:?}");
+    let string_to_sign = output.string_to_sign().expect("kept");
+    let canonical = output.canonical_request().expect("kept");
 
     // The string to sign ends with the canonical request's hash, and the signature is its HMAC
     // under the freshly derived key (so the cache returned the right key).
-    let (_, hash) = output
-        .string_to_sign
-        .rsplit_once('\n')
-        .expect("string to sign lines");
-    assert_eq!(
-        hash,
-        hex::encode(Sha256::digest(output.canonical_request.as_bytes()))
-    );
-    let mut lines = output.string_to_sign.split('\n');
+    let (_, hash) = string_to_sign.rsplit_once('\n').expect("string to sign lines");
+    assert_eq!(hash, hex::encode(Sha256::digest(canonical.as_bytes())));
+    let mut lines = string_to_sign.split('\n');
     assert_eq!(lines.next(), Some(sigv4::ALGORITHM));
     let date_time = lines.next().expect("date line");
     let scope = lines.next().expect("scope line");
@@ -152,11 +152,10 @@ fn check(request: &SignableRequest<'_>, params: &SigningParams<'_>, output: &Sig
         params.service,
     );
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).expect("any key length");
-    mac.update(output.string_to_sign.as_bytes());
-    assert_eq!(output.signature, hex::encode(mac.finalize().into_bytes()));
+    mac.update(string_to_sign.as_bytes());
+    assert_eq!(signature, hex::encode(mac.finalize().into_bytes()));
 
     // The canonical request: one line per part, nothing that could break a line.
-    let canonical = &output.canonical_request;
     assert!(!canonical.contains('\r'), "CR in canonical request");
     let mut parts = canonical.split('\n');
     assert_eq!(parts.next(), Some(request.method));
@@ -172,26 +171,21 @@ fn check(request: &SignableRequest<'_>, params: &SigningParams<'_>, output: &Sig
     let wire_safe = |s: &str| !s.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f);
     match settings.signature_location {
         SignatureLocation::Headers => {
-            assert!(output.query_params.is_empty());
-            let auth = output
-                .headers
-                .iter()
-                .find(|(n, _)| *n == "authorization")
-                .map(|(_, v)| v.as_ref())
-                .expect("authorization header");
-            assert!(auth.ends_with(&format!("Signature={}", output.signature)));
-            for (name, value) in &output.headers {
+            assert_eq!(output.query_params().count(), 0);
+            let auth = output.authorization().expect("authorization header");
+            assert!(auth.ends_with(&format!("Signature={signature}")));
+            for (name, value) in output.headers() {
                 assert!(wire_safe(value), "control character in {name}");
             }
             let token = params.credentials.session_token();
-            let has_token = output.headers.iter().any(|(n, _)| *n == "x-amz-security-token");
+            let has_token = output.headers().any(|(n, _)| n == "x-amz-security-token");
             assert_eq!(
                 has_token,
                 token.is_some() && settings.session_token_mode != SessionTokenMode::Omit
             );
         }
         SignatureLocation::QueryParams { .. } => {
-            assert!(output.headers.is_empty());
+            assert_eq!(output.headers().count(), 0);
             let query = output.encoded_query();
             assert!(
                 query

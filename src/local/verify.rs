@@ -7,16 +7,13 @@
 //! every `x-amz-*` header on the request are signed; the session token matches; a body matches
 //! `x-amz-content-sha256`; and finally the signature itself.
 
-use crate::sigv4::canonical::form_decode;
+use crate::sigv4::{ALGORITHM, form_decode};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request as aws;
 use aws_smithy_runtime_api::client::identity::Identity;
 use sha2::{Digest, Sha256};
 use std::time::{Duration, SystemTime};
 use time::{OffsetDateTime, PrimitiveDateTime, macros::format_description};
-
-/// The one algorithm S3 accepts.
-const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
 /// How far a request's time may be from ours, as S3 allows.
 pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);

@@ -1,22 +1,27 @@
 //! Step 3 of SigV4: the signing key, derived from the secret for one day, region and service, and
 //! a small cache so that the hot path derives it once a day instead of on every request.
 
-use super::sha::HmacKey;
-use super::sign::has_control;
-use super::{SigningError, SigningParams};
+use super::error::SigningError;
+use super::params::SigningParams;
+use super::scope::{check_credentials, check_params};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::sync::Mutex;
 
-type HmacSha256 = Hmac<Sha256>;
+/// HMAC-SHA256 keyed with a signing key: the state after the key's inner and outer pads, so that
+/// a cached key costs a copy, not the two blocks of keying, per signature.
+pub(crate) type SigningMac = Hmac<Sha256>;
 
 /// How many (secret, date, region, service) keys the cache holds. A function signs for one or two
 /// scopes; around midnight it briefly needs the keys of two days.
 const CAPACITY: usize = 8;
 
+fn keyed(key: &[u8]) -> SigningMac {
+    SigningMac::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
+}
+
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut mac =
-        HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    let mut mac = keyed(key);
     mac.update(data);
     mac.finalize().into_bytes().into()
 }
@@ -50,8 +55,8 @@ struct Entry {
     date: String,
     region: String,
     service: String,
-    /// The signing key as HMAC states: copying them skips the key's two blocks too.
-    mac: HmacKey,
+    /// The signing key, keyed.
+    mac: SigningMac,
     /// The access key id and session token last checked with this key (see
     /// [`SigningKeyCache::checked_key`]).
     access_key: String,
@@ -66,34 +71,6 @@ impl Entry {
             && self.service == service
             && self.secret == secret
     }
-}
-
-/// Printable ASCII but `/`, as comparisons.
-fn is_scope_byte(b: u8) -> bool {
-    (b.wrapping_sub(b'!') <= b'~' - b'!') & (b != b'/')
-}
-
-/// A part of the credential scope (or the access key id before it): non-empty printable ASCII
-/// without `/`, which would change the scope's meaning.
-fn check_scope(what: &'static str, value: &str) -> Result<(), SigningError> {
-    if value.is_empty() || crate::scan::any_byte(value.as_bytes(), |b| !is_scope_byte(b)) {
-        return Err(SigningError::InvalidScope {
-            what,
-            value: value.to_owned(),
-        });
-    }
-    Ok(())
-}
-
-/// The access key id, and the session token that goes into a header.
-fn check_credentials(access_key: &str, token: Option<&str>) -> Result<(), SigningError> {
-    check_scope("access key id", access_key)?;
-    if token.is_some_and(|t| has_control(t.as_bytes())) {
-        return Err(SigningError::InvalidHeaderValue(
-            "x-amz-security-token".to_owned(),
-        ));
-    }
-    Ok(())
 }
 
 /// Signing keys by (secret, date, region, service), so a key is derived once per day and scope.
@@ -165,7 +142,7 @@ impl SigningKeyCache {
         params: &SigningParams<'_>,
         day: &[u8],
         token: Option<&str>,
-    ) -> Result<Option<HmacKey>, SigningError> {
+    ) -> Result<Option<SigningMac>, SigningError> {
         let (region, service) = (params.region, params.service);
         let secret = params.credentials.secret_access_key();
         let access_key = params.credentials.access_key_id();
@@ -180,7 +157,7 @@ impl SigningKeyCache {
                 entry.access_key = access_key.to_owned();
                 entry.token = token.map(str::to_owned);
             }
-            return Ok(Some(entry.mac));
+            return Ok(Some(entry.mac.clone()));
         }
         check_params(params, token)?;
         Ok(None)
@@ -188,10 +165,15 @@ impl SigningKeyCache {
 
     /// Derives the signing key of `params`' scope on `day` and caches it, with the access key id
     /// and `token`, which [`SigningKeyCache::checked_key`] has checked (it returned `Ok(None)`).
-    pub(crate) fn derive_key(&self, params: &SigningParams<'_>, day: &str, token: Option<&str>) -> HmacKey {
+    pub(crate) fn derive_key(
+        &self,
+        params: &SigningParams<'_>,
+        day: &str,
+        token: Option<&str>,
+    ) -> SigningMac {
         let (region, service) = (params.region, params.service);
         let secret = params.credentials.secret_access_key();
-        let mac = HmacKey::new(&signing_key(secret, day, region, service));
+        let mac = keyed(&signing_key(secret, day, region, service));
         let mut entries = self.lock();
         // Another thread may have cached the same key meanwhile: one entry per scope.
         entries.retain(|e| !e.is_for(secret, day.as_bytes(), region, service));
@@ -203,20 +185,12 @@ impl SigningKeyCache {
             date: day.to_owned(),
             region: region.to_owned(),
             service: service.to_owned(),
-            mac,
+            mac: mac.clone(),
             access_key: params.credentials.access_key_id().to_owned(),
             token: token.map(str::to_owned),
         });
         mac
     }
-}
-
-/// The checks of [`SigningKeyCache::checked_key`] on a miss: region, service, access key id and
-/// token, in that order.
-pub(crate) fn check_params(params: &SigningParams<'_>, token: Option<&str>) -> Result<(), SigningError> {
-    check_scope("region", params.region)?;
-    check_scope("service", params.service)?;
-    check_credentials(params.credentials.access_key_id(), token)
 }
 
 #[cfg(test)]
@@ -226,14 +200,13 @@ mod tests {
     use aws_credential_types::Credentials;
     use std::time::UNIX_EPOCH;
 
-    fn tag(mac: HmacKey) -> String {
-        let mut inner = mac.start();
-        inner.update(b"x");
-        hex::encode(mac.finish(&mut inner))
+    fn tag(mut mac: SigningMac) -> String {
+        mac.update(b"x");
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// The key of `secret` for us-east-1 and s3 on `day`, through `cache`.
-    fn key(cache: &SigningKeyCache, secret: &str, day: &str) -> Result<HmacKey, SigningError> {
+    fn key(cache: &SigningKeyCache, secret: &str, day: &str) -> Result<SigningMac, SigningError> {
         key_with(
             cache,
             &Credentials::new("AKIDEXAMPLE", secret, None, None, "test"),
@@ -249,8 +222,8 @@ mod tests {
         region: &str,
         day: &str,
         token: Option<&str>,
-    ) -> Result<HmacKey, SigningError> {
-        let settings = super::super::SigningSettings::default();
+    ) -> Result<SigningMac, SigningError> {
+        let settings = crate::sigv4::SigningSettings::default();
         let params = SigningParams {
             credentials,
             region,
@@ -324,12 +297,5 @@ mod tests {
             ));
         }
         assert_eq!(cache.len(), 1);
-    }
-
-    #[test]
-    fn scope_bytes_are_printable_ascii_but_slash() {
-        for b in 0..=255u8 {
-            assert_eq!(is_scope_byte(b), b.is_ascii_graphic() && b != b'/', "{b:#04x}");
-        }
     }
 }

@@ -1,6 +1,15 @@
 //! The request to sign, borrowed from the caller: nothing is copied until the canonical request is
 //! written.
 
+use super::error::SigningError;
+use sha2::{Digest, Sha256};
+use std::borrow::Cow;
+
+/// The payload hash that says the body is not signed.
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+/// SHA-256 of the empty string, in lowercase hex.
+pub const EMPTY_PAYLOAD_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 /// The payload, or what stands for it in the canonical request.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub enum SignableBody<'a> {
@@ -13,6 +22,27 @@ pub enum SignableBody<'a> {
     /// A payload hash the caller already has (lowercase hex SHA-256, or a literal such as
     /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`); used verbatim.
     Precomputed(&'a str),
+}
+
+impl<'a> SignableBody<'a> {
+    /// The payload hash that ends the canonical request (and is sent as `x-amz-content-sha256`
+    /// when the settings ask for it); borrowed unless computed.
+    pub(crate) fn payload_hash(&self) -> Result<Cow<'a, str>, SigningError> {
+        Ok(match *self {
+            SignableBody::Empty => Cow::Borrowed(EMPTY_PAYLOAD_SHA256),
+            SignableBody::Bytes(bytes) => Cow::Owned(hex::encode(Sha256::digest(bytes))),
+            SignableBody::UnsignedPayload => Cow::Borrowed(UNSIGNED_PAYLOAD),
+            SignableBody::Precomputed(hash) => {
+                // It becomes a header value: printable ASCII, no space.
+                if !hash.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(SigningError::InvalidHeaderValue(
+                        "x-amz-content-sha256".to_owned(),
+                    ));
+                }
+                Cow::Borrowed(hash)
+            }
+        })
+    }
 }
 
 /// An HTTP request as it will be sent, minus what signing adds.

@@ -65,6 +65,19 @@ pub enum SignatureLocation {
     },
 }
 
+/// Whether [`sign`](super::sign()) keeps the canonical request and the string to sign.
+///
+/// Signing needs only their hashes: by default they are hashed as they are written and never
+/// kept. Tests, the vectors runner and debugging keep them, to compare or show them (see
+/// [`SigningOutput::canonical_request`](super::SigningOutput::canonical_request)).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum IntermediateTexts {
+    /// Hash them as they are written; keep nothing.
+    Discard,
+    /// Keep both texts in the output, as they were hashed.
+    Keep,
+}
+
 /// The settings of one signature. [`SigningSettings::default`] is the generic AWS behaviour (the
 /// CRT test suite's); [`SigningSettings::s3`] is what S3 and S3 Object Lambda expect.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -79,6 +92,8 @@ pub struct SigningSettings {
     pub payload_checksum_kind: PayloadChecksumKind,
     /// Header signing or query presigning.
     pub signature_location: SignatureLocation,
+    /// Whether the output keeps the intermediate texts; they do not change the signature.
+    pub intermediate_texts: IntermediateTexts,
 }
 
 impl Default for SigningSettings {
@@ -89,6 +104,7 @@ impl Default for SigningSettings {
             session_token_mode: SessionTokenMode::Include,
             payload_checksum_kind: PayloadChecksumKind::NoHeader,
             signature_location: SignatureLocation::Headers,
+            intermediate_texts: IntermediateTexts::Discard,
         }
     }
 }
@@ -107,6 +123,7 @@ impl SigningSettings {
             session_token_mode: SessionTokenMode::Include,
             payload_checksum_kind: PayloadChecksumKind::XAmzSha256,
             signature_location: SignatureLocation::Headers,
+            intermediate_texts: IntermediateTexts::Discard,
         }
     }
 
@@ -114,6 +131,14 @@ impl SigningSettings {
     pub fn presigned(self, expires_in: Duration) -> Self {
         Self {
             signature_location: SignatureLocation::QueryParams { expires_in },
+            ..self
+        }
+    }
+
+    /// The same settings, keeping the canonical request and the string to sign in the output.
+    pub fn keeping_texts(self) -> Self {
+        Self {
+            intermediate_texts: IntermediateTexts::Keep,
             ..self
         }
     }

@@ -1,6 +1,6 @@
 //! The two date forms SigV4 uses, written without allocating.
 
-use super::SigningError;
+use super::error::SigningError;
 use std::time::{SystemTime, UNIX_EPOCH};
 use time::OffsetDateTime;
 

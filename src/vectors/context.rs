@@ -9,8 +9,8 @@
 //! are ignored.
 
 use crate::sigv4::{
-    PayloadChecksumKind, PercentEncodingMode, SessionTokenMode, SignableBody, SignatureLocation,
-    SigningSettings, UriPathNormalizationMode,
+    IntermediateTexts, PayloadChecksumKind, PercentEncodingMode, SessionTokenMode, SignableBody,
+    SignatureLocation, SigningSettings, UriPathNormalizationMode,
 };
 use serde::Deserialize;
 use std::time::{Duration, SystemTime};
@@ -133,6 +133,8 @@ impl Context {
                     expires_in: Duration::from_secs(self.expiration_in_seconds),
                 },
             },
+            // The runner compares them with the expected files.
+            intermediate_texts: IntermediateTexts::Keep,
         }
     }
 

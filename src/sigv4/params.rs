@@ -1,0 +1,23 @@
+//! Who signs, for which scope, when and how: everything but the request.
+
+use super::settings::SigningSettings;
+use aws_credential_types::Credentials;
+use std::time::SystemTime;
+
+/// The algorithm name that starts the string to sign and the `Authorization` header.
+pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+
+/// Who signs, for which scope, when, and how.
+#[derive(Clone, Copy, Debug)]
+pub struct SigningParams<'a> {
+    /// The access key, secret key and optional session token (their `Debug` hides the secrets).
+    pub credentials: &'a Credentials,
+    /// The region of the credential scope, such as `us-east-1`.
+    pub region: &'a str,
+    /// The service of the credential scope, such as `s3-object-lambda`.
+    pub service: &'a str,
+    /// The signing time; the core never reads the clock itself.
+    pub time: SystemTime,
+    /// How to sign.
+    pub settings: &'a SigningSettings,
+}
