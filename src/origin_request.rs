@@ -18,8 +18,9 @@
 use crate::cloudfront::{Body, Event, HeaderField, Headers, Request, Response, Text};
 use crate::config::HandlerConfig;
 use crate::origin::recognise;
-use crate::sigv4::canonical::{byte_table, encode_query_component, form_decode, is_canonical_component};
+use crate::sigv4::bytes::is_token_byte;
 use crate::sigv4::{self, SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings};
+use crate::sigv4::{encode_query_component, form_decode, is_canonical_query_component};
 use aws_credential_types::Credentials;
 use base64::Engine;
 use serde::Deserialize;
@@ -137,6 +138,10 @@ pub enum EventError {
     /// Signing refused the request (a bug if it happens: the event was checked before).
     #[error("cannot sign the request: {0}")]
     Signing(#[from] sigv4::SigningError),
+    /// The signer gave no `Authorization` value (a bug if it happens: header signing is asked for).
+    /// Nothing is forwarded unsigned.
+    #[error("the signer returned no Authorization header; nothing is forwarded")]
+    Unsigned,
 }
 
 impl EventError {
@@ -149,7 +154,7 @@ impl EventError {
             EventError::AmbiguousOrigin => "AmbiguousOrigin",
             EventError::HeaderName(_) => "InvalidHeaderName",
             EventError::Body(_) => "InvalidBody",
-            EventError::Signing(_) => "SigningFailed",
+            EventError::Signing(_) | EventError::Unsigned => "SigningFailed",
         }
     }
 }
@@ -342,7 +347,7 @@ pub fn handle<'a>(event: Event<'a>, context: &Context<'a>) -> Result<Outcome<'a>
         time: context.now,
         settings: &settings,
     };
-    let signature = sigv4::sign_headers(&signable, &params, context.keys)?;
+    let signature = sigv4::sign(&signable, &params, context.keys)?;
 
     request
         .headers
@@ -360,11 +365,12 @@ pub fn handle<'a>(event: Event<'a>, context: &Context<'a>) -> Result<Outcome<'a>
         }
     }
     // Last, as `headers()` lists it; moved, not copied.
+    let authorization = signature.into_authorization().ok_or(EventError::Unsigned)?;
     request.headers.set(
         "authorization",
         HeaderField::new(
             const { Text::from_static("Authorization") },
-            text(signature.into_authorization()),
+            text(authorization),
         ),
     );
     request.uri = text(uri);
@@ -400,8 +406,8 @@ fn is_kept_as_is(raw: &str, allow: &[String]) -> bool {
             let in_order = previous.is_none_or(|previous| previous <= pair);
             previous = Some(pair);
             in_order
-                && is_canonical_component(name)
-                && is_canonical_component(value)
+                && is_canonical_query_component(name)
+                && is_canonical_query_component(value)
                 && allow.iter().any(|a| a.as_bytes() == name)
         })
 }
@@ -461,11 +467,9 @@ fn is_signable_origin_path(path: &str) -> bool {
             && sigv4::s3_canonical_path(path).is_ok_and(|canonical| canonical == path))
 }
 
-/// HTTP token characters (RFC 9110 `tchar`) without the upper-case letters.
-static LOWER_TCHAR: [bool; 256] = byte_table(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz", false);
-
+/// A header name as CloudFront sends it: HTTP token characters (RFC 9110 `tchar`), lower case.
 fn is_lower_token(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| LOWER_TCHAR[usize::from(b)])
+    !name.is_empty() && name.bytes().all(|b| is_token_byte(b) && !b.is_ascii_uppercase())
 }
 
 /// Values we write are ASCII without CR/LF by construction (encoded paths, hex, the token checked

@@ -103,7 +103,7 @@ fn check_forward(data: &[u8], request: &Request<'_>, context: &Context<'_>) {
             "querystring {query:?} holds a parameter not allowed"
         );
         assert_eq!(
-            sigv4::canonical::encode_component(&percent_decode(value)),
+            sigv4::uri_encode(&percent_decode(value)),
             value,
             "value not in canonical encoding"
         );

@@ -3,9 +3,7 @@
 use super::Error;
 use super::reply::Reply;
 use super::settings::Settings;
-use crate::sigv4::{
-    SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings, sign_headers,
-};
+use crate::sigv4::{SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings, sign};
 use aws_credential_types::Credentials;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request};
@@ -84,7 +82,7 @@ pub fn write_get_object_response(
         headers: &signable,
         body: SignableBody::UnsignedPayload,
     };
-    let signed = sign_headers(&request, &params, keys)?;
+    let signed = sign(&request, &params, keys)?;
 
     let uri = format!("{}://{host}{PATH}", settings.write_scheme().as_str());
     let mut builder = Request::builder().method(Method::POST).uri(uri);

@@ -3,9 +3,8 @@
 
 use super::endpoint::Config;
 use super::error::Error;
-use crate::sigv4::canonical::encode_component;
 use crate::sigv4::{
-    SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings, sign_headers,
+    SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings, sign, uri_encode,
 };
 use aws_credential_types::Credentials;
 use bytes::Bytes;
@@ -168,7 +167,7 @@ pub fn build_request(
     let location = signer.config.locate(object.bucket, object.key)?;
     let query = object
         .version_id
-        .map(|v| format!("versionId={}", encode_component(v.as_bytes())))
+        .map(|v| format!("versionId={}", uri_encode(v.as_bytes())))
         .unwrap_or_default();
 
     let length;
@@ -219,7 +218,7 @@ pub fn build_request(
         headers: &signable,
         body: body.map_or(SignableBody::Empty, |p| SignableBody::Bytes(&p.body)),
     };
-    let signed = sign_headers(&request, &params, signer.keys)?;
+    let signed = sign(&request, &params, signer.keys)?;
 
     let mut uri = location.uri();
     if !query.is_empty() {

@@ -29,14 +29,6 @@ mod sign;
 mod sink;
 mod time;
 
-// Old paths, for callers outside the signer that have not moved to the names above yet (see the
-// rename list in the commit that added them). To be removed once they have.
-#[doc(hidden)]
-#[path = "compat.rs"]
-pub mod canonical;
-#[doc(hidden)]
-pub use canonical::{HeaderSignature, sign_headers};
-
 pub use canonical_request::path::s3_canonical_path;
 pub use canonical_request::query::{
     encode_query_component, form_decode, is_canonical_query_component, uri_encode,

@@ -1,6 +1,6 @@
 //! Whether a request asks for the EXIF as JSON instead of the stripped image.
 
-use crate::sigv4::canonical::form_decode;
+use crate::sigv4::form_decode;
 
 /// The query parameter that selects the JSON report.
 pub const SHOW_EXIF: &str = "showExif";
