@@ -26,7 +26,7 @@ pub fn read(bytes: &[u8]) -> Map<String, Value> {
     }
 }
 
-/// Tags exiftool finds that the stripped output may hold: file structure, JFIF, ICC, the
+/// Tags exiftool finds that the stripped output may hold: file structure, JFIF, Adobe, ICC, the
 /// pixel-format chunks of PNG and WebP, and `IFD0:Orientation`. Everything else (IFD0 and ExifIFD
 /// fields, GPS, IFD1, maker notes, XMP, IPTC, Photoshop, comments, PNG text and time…) is
 /// identifying and returned.
@@ -47,6 +47,11 @@ pub fn identifying(tags: &Map<String, Value>) -> Vec<String> {
         "JFIF:ResolutionUnit",
         "JFIF:XResolution",
         "JFIF:YResolution",
+        // Adobe APP14: the colour transform decoders read (the transform keeps its 12 bytes).
+        "Adobe:DCTEncodeVersion",
+        "Adobe:APP14Flags0",
+        "Adobe:APP14Flags1",
+        "Adobe:ColorTransform",
         "IFD0:Orientation",
         "PNG:ImageWidth",
         "PNG:ImageHeight",
