@@ -21,6 +21,7 @@ mod jpeg_markers;
 mod jpeg_scans;
 mod orientation;
 mod png;
+mod png_raw_profile;
 mod query;
 mod webp;
 
