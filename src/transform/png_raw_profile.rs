@@ -43,8 +43,11 @@ pub(super) fn exif_block(chunks: &[PngChunk]) -> Result<Option<Bytes>, Transform
     Ok(None)
 }
 
+/// A raw profile chunk's keyword (one of [`KEYWORDS`]) and its text, inflated.
+type ProfileText = (&'static [u8], Vec<u8>);
+
 /// The keyword and the (inflated) text of a raw profile chunk; `None` for any other chunk.
-fn profile_text(chunk: &PngChunk) -> Result<Option<(&'static [u8], Vec<u8>)>, TransformError> {
+fn profile_text(chunk: &PngChunk) -> Result<Option<ProfileText>, TransformError> {
     let contents = chunk.contents();
     let Some(nul) = contents.iter().position(|&b| b == 0) else {
         return Ok(None);

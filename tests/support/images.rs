@@ -8,7 +8,7 @@ use image::{ImageEncoder, RgbImage};
 pub fn picture(seed: u8) -> RgbImage {
     RgbImage::from_fn(16, 16, |x, y| {
         let (x, y) = (x as u8, y as u8);
-        image::Rgb([x * 16 ^ seed, y * 16, x.wrapping_mul(y) ^ seed])
+        image::Rgb([(x * 16) ^ seed, y * 16, x.wrapping_mul(y) ^ seed])
     })
 }
 
