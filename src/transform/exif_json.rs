@@ -3,19 +3,26 @@
 use exif::{Context, Exif, Field, In, Tag, Value};
 use serde_json::{Map, Number, Value as Json, json};
 
+use super::exif_budget::Budget;
+
 /// The content type of [`super::exif_json`]'s answer.
 pub const JSON_CONTENT_TYPE: &str = "application/json";
 
-/// Builds the JSON object described in [`super::exif_json`].
-pub(super) fn to_json(exif: Option<&Exif>) -> Json {
+/// Builds the JSON object described in [`super::exif_json`], or says which [`Budget`] limit the
+/// block exceeds.
+pub(super) fn to_json(exif: Option<&Exif>) -> Result<Json, String> {
     let mut groups = Map::new();
     for name in ["image", "exif", "gps", "interop"] {
         groups.insert(name.to_owned(), Json::Object(Map::new()));
     }
     let Some(exif) = exif else {
-        return Json::Object(groups);
+        return Ok(Json::Object(groups));
     };
+    let mut budget = Budget::default();
+    // kamadak-exif reads each value when the iterator reaches its field, and keeps it: the budget
+    // is checked field by field, so that reading stops before the block's values pile up.
     for field in exif.fields() {
+        budget.read(field)?;
         if is_pointer(field.tag) {
             continue;
         }
@@ -23,16 +30,19 @@ pub(super) fn to_json(exif: Option<&Exif>) -> Json {
             .entry(group_name(field))
             .or_insert_with(|| Json::Object(Map::new()));
         if let Json::Object(group) = group {
+            let name = tag_name(field.tag);
             // A tag repeated in one IFD (malformed): the first one counts, as for readers.
-            group
-                .entry(tag_name(field.tag))
-                .or_insert_with(|| value(&field.value));
+            if !group.contains_key(&name) {
+                let value = value(&field.value);
+                budget.write(&name, &value)?;
+                group.insert(name, value);
+            }
         }
     }
     if let Some(position) = position(exif) {
         groups.insert("position".to_owned(), position);
     }
-    Json::Object(groups)
+    Ok(Json::Object(groups))
 }
 
 fn group_name(field: &Field) -> String {

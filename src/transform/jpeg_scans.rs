@@ -4,11 +4,14 @@
 //! img-parts keeps all of it as one opaque "entropy" block, which would carry along APPn and COM
 //! segments placed between scans and whatever follows EOI (MPF secondary images with their own
 //! EXIF, vendor trailers, appended files). This walks the markers — in entropy-coded data only
-//! `FF 00` (stuffing), `FF D0`..`FF D7` (restart) and fill bytes can follow `FF` — and keeps
-//! everything but those.
+//! `FF 00` (stuffing), `FF D0`..`FF D7` (restart) and fill bytes can follow `FF` — keeps the data
+//! and the segments decoding needs, drops APPn and COM, and refuses what [`role`] refuses, a
+//! second SOI or a second frame (a second image, which decoders show instead of the first or not
+//! at all).
 
-use img_parts::jpeg::markers::{COM, EOI};
 use memchr::memchr;
+
+use super::jpeg_markers::{Role, has_length, role};
 
 /// Why the data after the first scan header was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +20,12 @@ pub(super) enum ScanError {
     MissingEoi,
     /// A segment's length runs past the end of the file, or is below its own 2 bytes.
     BadSegmentLength(u8),
+    /// An SOI marker: a second image starts (or the scan data is damaged).
+    SecondImage,
+    /// A frame header (SOFn): a second frame in one image.
+    SecondFrame(u8),
+    /// A marker [`role`] refuses, with its description.
+    Refused(&'static str, u8),
 }
 
 impl std::fmt::Display for ScanError {
@@ -29,13 +38,17 @@ impl std::fmt::Display for ScanError {
                     "segment FF {marker:02X} after the first scan has an invalid length"
                 )
             }
+            Self::SecondImage => {
+                f.write_str("an SOI marker (FF D8) after the first scan: a second image or damaged data")
+            }
+            Self::SecondFrame(marker) => {
+                write!(f, "a second frame header (FF {marker:02X}) after the first scan")
+            }
+            Self::Refused(what, marker) => {
+                write!(f, "{what} (FF {marker:02X}) after the first scan")
+            }
         }
     }
-}
-
-/// Markers followed by a 2-byte length (ITU T.81 B.1.1.4; the same set img-parts uses).
-fn has_length(marker: u8) -> bool {
-    matches!(marker, 0xC0..=0xCF | 0xDA..=0xDF | 0xE0..=0xEF | 0xF0..=0xFD | COM)
 }
 
 /// Whether a marker a decoder resumes at (EOI, or a segment with a length) starts at `at`, after
@@ -45,7 +58,7 @@ fn marker_follows(tail: &[u8], at: usize) -> bool {
         return false;
     }
     let code = tail[at..].iter().find(|&&b| b != 0xFF);
-    code.is_some_and(|&code| code == EOI || has_length(code))
+    code.is_some_and(|&code| role(code) == Role::EndOfImage || has_length(code))
 }
 
 /// Copies `tail` (everything after the first SOS header) without APPn/COM segments and without
@@ -64,35 +77,42 @@ pub(super) fn clean_tail(tail: &[u8]) -> Result<Vec<u8>, ScanError> {
         }
         let marker = *tail.get(code_at).ok_or(ScanError::MissingEoi)?;
         at = code_at + 1;
-        match marker {
-            EOI => {
+        if marker == 0x00 {
+            // Stuffing: a data byte FF.
+            continue;
+        }
+        match role(marker) {
+            Role::EndOfImage => {
                 out.extend_from_slice(&tail[copy_from..at]);
                 return Ok(out);
             }
-            m if has_length(m) => {
+            // Restart markers and TEM: part of the image data.
+            Role::Standalone => {}
+            Role::StartOfImage => return Err(ScanError::SecondImage),
+            Role::Frame => return Err(ScanError::SecondFrame(marker)),
+            Role::Refused(what) => return Err(ScanError::Refused(what, marker)),
+            Role::Decoding | Role::Metadata => {
                 let length = tail
                     .get(at..at + 2)
                     .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
                     .filter(|&length| length >= 2)
-                    .ok_or(ScanError::BadSegmentLength(m))?;
+                    .ok_or(ScanError::BadSegmentLength(marker))?;
                 let end = at + length;
                 if end > tail.len() {
-                    return Err(ScanError::BadSegmentLength(m));
+                    return Err(ScanError::BadSegmentLength(marker));
                 }
-                if matches!(m, 0xE0..=0xEF | COM) {
+                if role(marker) == Role::Metadata {
                     out.extend_from_slice(&tail[copy_from..ff]);
                     if !marker_follows(tail, end) {
                         // No marker follows: the bytes after the segment are not where a decoder
                         // expects them (a damaged file). The marker stays, emptied, so that they
                         // are read as before, not as part of the data before the segment.
-                        out.extend_from_slice(&[0xFF, m, 0x00, 0x02]);
+                        out.extend_from_slice(&[0xFF, marker, 0x00, 0x02]);
                     }
                     copy_from = end;
                 }
                 at = end;
             }
-            // Stuffing, restart markers, TEM and reserved codes: part of the image data.
-            _ => {}
         }
     }
 }
@@ -145,6 +165,35 @@ mod tests {
         // A segment a marker follows (after fill bytes) is removed whole.
         let tail = b"\x12\xFF\xE0\x00\x04ab\xFF\xFF\xC4\x00\x02\xFF\xD9";
         assert_eq!(clean_tail(tail).unwrap(), b"\x12\xFF\xFF\xC4\x00\x02\xFF\xD9");
+    }
+
+    #[test]
+    fn a_second_image_or_frame_and_unknown_markers_are_refused() {
+        // A stray SOI inside the scan data, and a whole second image before the EOI.
+        assert_eq!(
+            clean_tail(b"\x12\xFF\xD8\x34\xFF\xD9"),
+            Err(ScanError::SecondImage)
+        );
+        assert_eq!(
+            clean_tail(b"\x12\xFF\xC0\x00\x02\xFF\xD9"),
+            Err(ScanError::SecondFrame(0xC0))
+        );
+        // Reserved codes (no length), JPGn and hierarchical segments: refused, never copied.
+        for tail in [
+            &b"\x12\xFF\x02\x34\xFF\xD9"[..],
+            b"\x12\xFF\xBF\x34\xFF\xD9",
+            b"\x12\xFF\xF0\x00\x06Jane\xFF\xD9",
+            b"\x12\xFF\xDE\x00\x02\xFF\xD9",
+            b"\x12\xFF\xC8\x00\x02\xFF\xD9",
+        ] {
+            assert!(
+                matches!(clean_tail(tail), Err(ScanError::Refused(..))),
+                "{tail:02X?}"
+            );
+        }
+        // TEM and DNL are kept: a decoder skips the first and reads the second.
+        let tail = b"\x12\xFF\x01\x34\xFF\xDC\x00\x04\x00\x10\xFF\xD9";
+        assert_eq!(clean_tail(tail).unwrap(), tail);
     }
 
     #[test]

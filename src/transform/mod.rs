@@ -13,12 +13,15 @@
 //! Containers are parsed with img-parts, EXIF with kamadak-exif. No I/O, no panics on any input.
 
 mod error;
+mod exif_budget;
 mod exif_json;
 mod format;
 mod jpeg;
+mod jpeg_markers;
 mod jpeg_scans;
 mod orientation;
 mod png;
+mod png_raw_profile;
 mod query;
 mod webp;
 
@@ -91,7 +94,10 @@ pub enum ExifReport {
 /// ASCII becomes a string, and UNDEFINED bytes a string when printable, else `{"base64": …}`.
 ///
 /// # Errors
-/// As [`strip_metadata`]: unsupported image formats, malformed containers, unreadable EXIF.
+/// As [`strip_metadata`]: unsupported image formats, malformed containers, unreadable EXIF; and
+/// [`TransformError::MalformedExif`] for a block whose report would pass the budget of
+/// `exif_budget.rs` (fields, bytes of values, bytes of JSON): only a hostile block, whose entries
+/// share their value bytes, does.
 pub fn exif_json(input: &[u8]) -> Result<ExifReport, TransformError> {
     let Some(format) = image_format(input)? else {
         return Ok(ExifReport::NotAnImage);
@@ -105,7 +111,9 @@ pub fn exif_json(input: &[u8]) -> Result<ExifReport, TransformError> {
         Some(tiff) => Some(orientation::read_exif(&tiff, format)?),
         None => None,
     };
-    Ok(ExifReport::Json(exif_json::to_json(exif.as_ref())))
+    let json = exif_json::to_json(exif.as_ref())
+        .map_err(|reason| TransformError::MalformedExif { format, reason })?;
+    Ok(ExifReport::Json(json))
 }
 
 /// The input's format when it is an image the transform handles; `None` when it is not an image.

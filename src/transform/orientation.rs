@@ -4,12 +4,26 @@ use exif::{Exif, In, Reader, Tag};
 
 use super::{ImageFormat, TransformError};
 
+/// The largest EXIF block read: what a JPEG APP1 segment holds (65,535 bytes less its length and
+/// the `Exif\0\0` prefix). PNG and WebP have no such limit of their own; without one a block could
+/// hold millions of IFD entries, each kept in memory by kamadak-exif (`exif_budget.rs`).
+pub(super) const MAX_EXIF_BLOCK: usize = 65_535 - 2 - 6;
+
 /// Parses an EXIF block (a TIFF structure, without the JPEG `Exif\0\0` prefix) with kamadak-exif.
 ///
 /// A block with damaged parts still yields the fields that could be read (kamadak-exif's
 /// `continue_on_error`); one with no readable TIFF header or IFD0 is an error, since its
-/// orientation cannot be known.
+/// orientation cannot be known, and so is one larger than [`MAX_EXIF_BLOCK`].
 pub(super) fn read_exif(tiff: &[u8], format: ImageFormat) -> Result<Exif, TransformError> {
+    if tiff.len() > MAX_EXIF_BLOCK {
+        return Err(TransformError::MalformedExif {
+            format,
+            reason: format!(
+                "an EXIF block of {} bytes; at most {MAX_EXIF_BLOCK} are read (a JPEG segment's limit)",
+                tiff.len()
+            ),
+        });
+    }
     Reader::new()
         .continue_on_error(true)
         .read_raw(tiff.to_vec())
@@ -58,6 +72,18 @@ mod tests {
     fn normal_orientation_needs_no_exif() {
         let exif = read_exif(&minimal_exif(1), ImageFormat::Jpeg).unwrap();
         assert_eq!(orientation(&exif), None);
+    }
+
+    #[test]
+    fn a_block_larger_than_a_jpeg_segment_is_an_error() {
+        let mut block = minimal_exif(6).to_vec();
+        block.resize(MAX_EXIF_BLOCK, 0);
+        assert!(read_exif(&block, ImageFormat::Png).is_ok());
+        block.push(0);
+        let Err(error) = read_exif(&block, ImageFormat::Png) else {
+            panic!("a block of {} bytes was read", block.len());
+        };
+        assert!(error.to_string().contains("at most 65527"), "{error}");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use img_parts::png::{Png, PngChunk};
 use img_parts::{Bytes, ImageEXIF};
 
 use super::orientation::{minimal_exif, orientation, read_exif};
-use super::{ImageFormat, TransformError};
+use super::{ImageFormat, TransformError, png_raw_profile};
 
 const FORMAT: ImageFormat = ImageFormat::Png;
 
@@ -19,7 +19,8 @@ const KEPT: [&[u8; 4]; 18] = [
 
 /// Parses the PNG in `input` (every chunk's CRC checked) and writes back the [`KEPT`] chunks, plus
 /// an `eXIf` chunk holding only the orientation when it was not 1 (before the first IDAT, as the
-/// specification requires). Image data is copied byte for byte; anything after IEND is dropped.
+/// specification requires). The orientation is read from `eXIf`, or without one from
+/// ImageMagick's raw profile text chunk (`png_raw_profile.rs`). Image data is copied byte for byte; anything after IEND is dropped.
 pub(super) fn strip(input: &[u8]) -> Result<Vec<u8>, TransformError> {
     let mut png = Png::from_bytes(Bytes::copy_from_slice(input))
         .map_err(|error| TransformError::malformed(FORMAT, error))?;
@@ -33,7 +34,7 @@ pub(super) fn strip(input: &[u8]) -> Result<Vec<u8>, TransformError> {
     if !kinds.contains(b"IDAT") {
         return Err(TransformError::malformed(FORMAT, "no image data (IDAT)"));
     }
-    let orientation = match png.exif() {
+    let orientation = match exif_of(&png)? {
         Some(tiff) => orientation(&read_exif(&tiff, FORMAT)?),
         None => None,
     };
@@ -51,9 +52,16 @@ pub(super) fn strip(input: &[u8]) -> Result<Vec<u8>, TransformError> {
     Ok(png.encoder().bytes().into())
 }
 
-/// The EXIF block of the `eXIf` chunk, if any.
+/// The EXIF block of the `eXIf` chunk, or without one of a raw profile text chunk, if any.
 pub(super) fn exif_block(input: &[u8]) -> Result<Option<Bytes>, TransformError> {
     let png = Png::from_bytes(Bytes::copy_from_slice(input))
         .map_err(|error| TransformError::malformed(FORMAT, error))?;
-    Ok(png.exif())
+    exif_of(&png)
+}
+
+fn exif_of(png: &Png) -> Result<Option<Bytes>, TransformError> {
+    match png.exif() {
+        Some(block) => Ok(Some(block)),
+        None => png_raw_profile::exif_block(png.chunks()),
+    }
 }
