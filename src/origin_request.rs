@@ -368,10 +368,7 @@ pub fn handle<'a>(event: Event<'a>, context: &Context<'a>) -> Result<Outcome<'a>
     let authorization = signature.into_authorization().ok_or(EventError::Unsigned)?;
     request.headers.set(
         "authorization",
-        HeaderField::new(
-            const { Text::from_static("Authorization") },
-            text(authorization),
-        ),
+        HeaderField::new(const { Text::from_static("Authorization") }, text(authorization)),
     );
     request.uri = text(uri);
     if let Cow::Owned(query) = query {
