@@ -1,7 +1,7 @@
 //! A local emulator of the Lambda Runtime API, for black-box tests and benchmarks of a bootstrap.
 //!
 //! The emulator listens on `127.0.0.1` (an ephemeral port, loopback only) and speaks the part of
-//! the API a custom runtime uses (see `../shared/notes/aws-facts.md`, "Lambda Runtime API"):
+//! the API a custom runtime uses (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html):
 //!
 //! - `GET /2018-06-01/runtime/invocation/next`: hands out the next queued event with the headers
 //!   `Lambda-Runtime-Aws-Request-Id`, `Lambda-Runtime-Deadline-Ms` (now + 30 s, in milliseconds
