@@ -14,6 +14,7 @@
 //! - [`local`]: the whole chain on 127.0.0.1 (`edge-signer local`).
 //! - [`bootstrap`]: what the Lambda bootstraps share around lambda_runtime (logs, panics, a
 //!   failed start).
+//! - [`triggers`]: the S3 event notification trigger's pure core: events, keys, settings, plan.
 
 #[cfg(feature = "lambda")]
 pub mod bootstrap;
@@ -31,4 +32,5 @@ pub mod s3;
 pub mod sigv4;
 #[cfg(feature = "transform")]
 pub mod transform;
+pub mod triggers;
 pub mod vectors;

@@ -1,0 +1,18 @@
+//! The pure groundwork of the S3 event notification trigger (strip on upload): the event's types,
+//! its keys, the function's settings and the decision for one record. No I/O here: the
+//! bootstrap reads and writes objects around [`plan`].
+//!
+//! - [`s3_event`]: tolerant types for what real emitters send, and [`parse_event`].
+//! - [`key`]: an event's object key, decoded as form-encoded.
+//! - [`settings`]: the `EDGE_SIGNER_*` environment variables.
+//! - [`plan`](mod@plan): skip or process one record, and where its output goes.
+
+pub mod key;
+pub mod plan;
+pub mod s3_event;
+pub mod settings;
+
+pub use key::{KeyError, decode_key};
+pub use plan::{Action, Destination, SkipReason, SourceObject, plan, too_large};
+pub use s3_event::{EventError, EventRecord, S3Event, parse_event};
+pub use settings::{Settings, SettingsError};
