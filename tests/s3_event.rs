@@ -1,5 +1,6 @@
 //! The S3 event notification types against the fixtures of `vectors/s3-events/`, with
-//! `aws_lambda_events`' S3 types as a second implementation for every AWS-shaped event.
+//! `aws_lambda_events`' S3 types as a second implementation for every AWS-shaped event, and
+//! Python's `unquote_plus` as the second decoder of every key.
 
 use edge_signer::triggers::{Action, S3Event, Settings, decode_key, parse_event, plan};
 use std::path::PathBuf;
@@ -173,5 +174,59 @@ fn every_record_of_a_multi_record_event_decodes_and_plans() {
             (destination.bucket.as_str(), destination.key),
             ("public", format!("stripped/{want}"))
         );
+    }
+}
+
+/// Python's `urllib.parse.unquote_plus`, the decoder AWS's own examples use, over `keys`: the
+/// decoded key, or `None` where the bytes are not UTF-8.
+fn unquote_plus(keys: &[&str]) -> Option<Vec<Option<String>>> {
+    let script = "import json, sys, urllib.parse as u\n\
+        def d(k):\n    try: return u.unquote_plus(k, errors='strict')\n    except UnicodeDecodeError: return None\n\
+        print(json.dumps([d(k) for k in json.load(sys.stdin)]))";
+    let child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        // CI installs python3 (.ci/run); there a missing interpreter is a failure, not a skip.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 is required under CI=true"
+        );
+        eprintln!("skipped: python3 is not installed (outside CI only)");
+        return None;
+    };
+    let input = serde_json::to_vec(keys).unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &input).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "python3 failed");
+    Some(serde_json::from_slice(&output.stdout).unwrap())
+}
+
+#[test]
+fn keys_decode_as_python_unquote_plus_decodes_them() {
+    let mut keys: Vec<String> = [
+        "multi-record-hostile-keys.json",
+        "aws-doc-put.json",
+        "delete-2.6.json",
+    ]
+    .iter()
+    .flat_map(|name| parse(name).records)
+    .map(|record| record.s3.object.key)
+    .collect();
+    let more = [
+        "%7e%2f%20+%2b",
+        "%E2%82%AC+%F0%9F%98%80.png",
+        "%FF.jpg",
+        "%C3.jpg",
+        "%ED%A0%80.jpg",
+        "%00nul",
+    ];
+    keys.extend(more.iter().map(|k| k.to_string()));
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let Some(python) = unquote_plus(&keys) else { return };
+    for (raw, want) in keys.iter().zip(python) {
+        assert_eq!(decode_key(raw).ok(), want, "{raw}");
     }
 }
