@@ -1,6 +1,6 @@
 //! The pure groundwork of the S3 event notification trigger (strip on upload): the event's types,
 //! its keys, the function's settings and the decision for one record. No I/O here: the
-//! bootstrap reads and writes objects around [`plan`].
+//! bootstrap reads and writes objects around [`plan()`].
 //!
 //! - [`s3_event`]: tolerant types for what real emitters send, and [`parse_event`].
 //! - [`key`]: an event's object key, decoded as form-encoded.
