@@ -156,7 +156,7 @@ impl Config {
     /// - An override: path-style, `<endpoint>/<bucket>/<key>` (local servers do not resolve
     ///   `<bucket>.<host>`).
     /// - Otherwise `https://<bucket>.s3.<region>.amazonaws.com/<key>` (virtual-hosted, the style
-    ///   S3 recommends: https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html)
+    ///   S3 recommends: <https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html>)
     ///   for a bucket name that is one DNS label; a name with a dot (or legacy capitals or `_`)
     ///   would not match S3's wildcard certificate `*.s3.<region>.amazonaws.com`, so it goes
     ///   path-style to `https://s3.<region>.amazonaws.com/<bucket>/<key>`. China regions end in

@@ -72,7 +72,7 @@ pub struct RequestContext {
     /// The invocation's trace id (lambda_runtime's `Context::xray_trace_id`, or
     /// `_X_AMZN_TRACE_ID`), sent verbatim as `X-Amzn-Trace-Id`, so that Lambda's recursive-loop
     /// detection sees the requests
-    /// (https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html).
+    /// (<https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html>).
     pub trace_id: Option<String>,
 }
 
