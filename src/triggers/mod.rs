@@ -6,13 +6,18 @@
 //! - [`key`]: an event's object key, decoded as form-encoded.
 //! - [`settings`]: the `EDGE_SIGNER_*` environment variables.
 //! - [`plan`](mod@plan): skip or process one record, and where its output goes.
+//! - [`object`]: one planned record done against S3 (HEAD, GET, strip or copy, conditional PUT).
 
 pub mod key;
+#[cfg(all(feature = "s3", feature = "transform"))]
+pub mod object;
 pub mod plan;
 pub mod s3_event;
 pub mod settings;
 
 pub use key::{KeyError, decode_key};
+#[cfg(all(feature = "s3", feature = "transform"))]
+pub use object::{OUTPUT_MARKER, ObjectOutcome, SOURCE_ETAG, process};
 pub use plan::{Action, Destination, SkipReason, SourceObject, plan, too_large};
 pub use s3_event::{EventError, EventRecord, S3Event, parse_event};
 pub use settings::{Settings, SettingsError};
