@@ -1,0 +1,361 @@
+//! One record of the S3 event trigger, processed against s3s-fs (a real S3 server that verifies
+//! SigV4), with exiftool and the `image` crate as the judges of what was written.
+
+#[path = "support/exiftool.rs"]
+mod exiftool;
+#[path = "support/s3s.rs"]
+mod s3s;
+
+use aws_credential_types::Credentials;
+use bytes::Bytes;
+use edge_signer::s3::{
+    Client, Config, ContentHeaders, Metadata, ObjectHead, ObjectRef, PutObject, RequestContext, Transport,
+};
+use edge_signer::triggers::{
+    Destination, OUTPUT_MARKER, ObjectOutcome, SOURCE_ETAG, Settings, SourceObject, process,
+};
+use s3s::S3sFs;
+use std::time::{Duration, Instant};
+
+const BUCKET: &str = "photos";
+const SAMPLE: &[u8] = include_bytes!("../samples/images/sample.jpg");
+const HOSTILE_KEYS: [&str; 6] = [
+    "red flower.jpg",
+    "a+b.jpg",
+    "ü/日本.jpg",
+    "x:y;z=,@$&.jpg",
+    "%41pct.jpg",
+    "a//b.jpg",
+];
+
+fn client(endpoint: &str) -> Client {
+    let mut config = Config::new("us-east-1");
+    config.endpoint = Some(endpoint.parse().unwrap());
+    let credentials = Credentials::new(s3s::ACCESS_KEY, s3s::SECRET_KEY, None, None, "test");
+    Client::new(Transport::new(), config, credentials)
+}
+
+fn context() -> RequestContext {
+    RequestContext::new(Instant::now() + Duration::from_secs(20))
+        .with_trace_id(Some("Root=1-5759e988-bd862e3fe1be46a994272793"))
+}
+
+/// What an uploader sets: a wrong content type (the stripped image must get its own), the other
+/// content headers and user metadata (which must be kept).
+fn uploaded_content(content_type: &str) -> ContentHeaders {
+    ContentHeaders {
+        content_type: Some(content_type.into()),
+        cache_control: Some("public, max-age=60".into()),
+        content_disposition: Some("inline; filename=\"photo.jpg\"".into()),
+        content_encoding: Some("identity".into()),
+        content_language: Some("de-CH".into()),
+        expires: Some("Wed, 21 Oct 2026 07:28:00 GMT".into()),
+    }
+}
+
+fn user_metadata() -> Metadata {
+    Metadata::from([("album".into(), "holidays 2026".into())])
+}
+
+/// Uploads `body` at `key` and returns the event's view of it (the ETag unquoted, as events have it).
+async fn upload(client: &Client, key: &str, body: &[u8], content_type: &str) -> SourceObject {
+    let put = PutObject {
+        bucket: BUCKET,
+        key,
+        body: Bytes::copy_from_slice(body),
+        content: uploaded_content(content_type),
+        metadata: user_metadata(),
+        condition: None,
+    };
+    let written = client
+        .put_object(&put, &context())
+        .await
+        .unwrap_or_else(|e| panic!("PUT {key:?}: {e}"));
+    SourceObject {
+        bucket: BUCKET.into(),
+        key: key.into(),
+        version_id: None,
+        etag: written.etag.map(|e| e.trim_matches('"').to_owned()),
+    }
+}
+
+fn out(key: &str) -> Destination {
+    Destination {
+        bucket: BUCKET.into(),
+        key: format!("out/{key}"),
+    }
+}
+
+async fn get(client: &Client, key: &str) -> (ObjectHead, Bytes) {
+    let object = client
+        .get_object(&ObjectRef::new(BUCKET, key), 64 << 20, &context())
+        .await
+        .unwrap_or_else(|e| panic!("GET {key:?}: {e}"));
+    (object.head, object.body)
+}
+
+async fn exists(client: &Client, key: &str) -> bool {
+    match client.head_object(&ObjectRef::new(BUCKET, key), &context()).await {
+        Ok(_) => true,
+        Err(e) if e.is_not_found() => false,
+        Err(e) => panic!("HEAD {key:?}: {e}"),
+    }
+}
+
+fn settings() -> Settings {
+    Settings {
+        dest_prefix: "out/".into(),
+        ..Settings::default()
+    }
+}
+
+fn assert_marked(head: &ObjectHead, source: &SourceObject) {
+    assert_eq!(head.metadata.get(OUTPUT_MARKER).map(String::as_str), Some("1"));
+    assert_eq!(head.metadata.get(SOURCE_ETAG), source.etag.as_ref());
+}
+
+#[tokio::test]
+async fn hostile_keys_are_stripped_into_the_destination_keeping_headers_and_metadata() {
+    let Some(server) = S3sFs::start(&[BUCKET]) else {
+        return;
+    };
+    let client = client(&server.endpoint);
+    let before = exiftool::read(SAMPLE);
+    assert!(
+        before.keys().any(|k| k.starts_with("GPS:")),
+        "the sample has GPS: {before:?}"
+    );
+    let pixels = image::load_from_memory(SAMPLE).unwrap().to_rgba8();
+
+    for key in HOSTILE_KEYS {
+        let source = upload(&client, key, SAMPLE, "application/octet-stream").await;
+        let outcome = process(&client, &source, &out(key), &settings(), &context()).await;
+        let ObjectOutcome::Stripped {
+            bytes_in,
+            bytes_out,
+            exif_report_bytes: None,
+            ..
+        } = outcome
+        else {
+            panic!("{key:?}: {outcome:?}");
+        };
+        assert_eq!(bytes_in, SAMPLE.len() as u64, "{key:?}");
+        assert!(bytes_out < bytes_in, "{key:?}");
+
+        let (head, body) = get(&client, &format!("out/{key}")).await;
+        assert_eq!(body.len() as u64, bytes_out, "{key:?}");
+        let left = exiftool::identifying(&exiftool::read(&body));
+        assert!(left.is_empty(), "{key:?}: identifying tags left: {left:?}");
+        assert_eq!(
+            image::load_from_memory(&body).unwrap().to_rgba8(),
+            pixels,
+            "{key:?}: pixels differ"
+        );
+        assert_eq!(
+            head.content,
+            ContentHeaders {
+                content_type: Some("image/jpeg".into()),
+                ..uploaded_content("")
+            },
+            "{key:?}"
+        );
+        let mut expected = user_metadata();
+        expected.insert(OUTPUT_MARKER.into(), "1".into());
+        expected.insert(SOURCE_ETAG.into(), source.etag.clone().unwrap());
+        assert_eq!(head.metadata, expected, "{key:?}");
+
+        let (original_head, original) = get(&client, key).await;
+        assert_eq!(&original[..], SAMPLE, "{key:?}: the original changed");
+        assert_eq!(original_head.metadata, user_metadata(), "{key:?}");
+
+        // A second delivery of the same event writes nothing.
+        let again = process(&client, &source, &out(key), &settings(), &context()).await;
+        assert_eq!(again, ObjectOutcome::AlreadyDone, "{key:?}");
+        assert_eq!(
+            get(&client, &format!("out/{key}")).await.0.etag,
+            head.etag,
+            "{key:?}"
+        );
+    }
+
+    // ... and without reading the source: with the source gone from the server's directory, the
+    // duplicate is still recognised by the destination's HEAD alone.
+    let source = upload(&client, "gone.jpg", SAMPLE, "image/jpeg").await;
+    let first = process(&client, &source, &out("gone.jpg"), &settings(), &context()).await;
+    assert!(matches!(first, ObjectOutcome::Stripped { .. }), "{first:?}");
+    std::fs::remove_file(server.dir.path().join(BUCKET).join("gone.jpg")).unwrap();
+    assert!(!exists(&client, "gone.jpg").await);
+    let again = process(&client, &source, &out("gone.jpg"), &settings(), &context()).await;
+    assert_eq!(again, ObjectOutcome::AlreadyDone);
+}
+
+#[tokio::test]
+async fn in_place_the_output_coming_back_is_left_alone() {
+    let Some(server) = S3sFs::start(&[BUCKET]) else {
+        return;
+    };
+    let client = client(&server.endpoint);
+    let key = "in place/ü+1.jpg";
+    let source = upload(&client, key, SAMPLE, "image/jpeg").await;
+    let here = Destination {
+        bucket: BUCKET.into(),
+        key: key.into(),
+    };
+    let outcome = process(&client, &source, &here, &Settings::default(), &context()).await;
+    assert!(matches!(outcome, ObjectOutcome::Stripped { .. }), "{outcome:?}");
+    let (head, body) = get(&client, key).await;
+    assert!(exiftool::identifying(&exiftool::read(&body)).is_empty());
+    assert_marked(&head, &source);
+
+    // The write's own event: its ETag is the output's.
+    let echo = SourceObject {
+        etag: head.etag.as_deref().map(|e| e.trim_matches('"').to_owned()),
+        ..source.clone()
+    };
+    assert_eq!(
+        process(&client, &echo, &here, &Settings::default(), &context()).await,
+        ObjectOutcome::OwnOutput
+    );
+    // An emulator's event without an ETag, too.
+    let bare = SourceObject {
+        etag: None,
+        ..source.clone()
+    };
+    assert_eq!(
+        process(&client, &bare, &here, &Settings::default(), &context()).await,
+        ObjectOutcome::OwnOutput
+    );
+    // The original upload's event delivered again.
+    assert_eq!(
+        process(&client, &source, &here, &Settings::default(), &context()).await,
+        ObjectOutcome::AlreadyDone
+    );
+    assert_eq!(
+        get(&client, key).await.0.etag,
+        head.etag,
+        "nothing was written again"
+    );
+}
+
+#[tokio::test]
+async fn non_images_are_copied_damaged_images_refused_and_missing_keys_reported() {
+    let Some(server) = S3sFs::start(&[BUCKET]) else {
+        return;
+    };
+    let client = client(&server.endpoint);
+
+    let text = b"not an image: plain text, kept byte for byte\n";
+    let source = upload(&client, "notes/read me.txt", text, "text/plain; charset=utf-8").await;
+    let outcome = process(
+        &client,
+        &source,
+        &out("notes/read me.txt"),
+        &settings(),
+        &context(),
+    )
+    .await;
+    assert_eq!(
+        outcome,
+        ObjectOutcome::Copied {
+            bytes: text.len() as u64
+        }
+    );
+    let (head, body) = get(&client, "out/notes/read me.txt").await;
+    assert_eq!(&body[..], text);
+    assert_eq!(head.content, uploaded_content("text/plain; charset=utf-8"));
+    assert_marked(&head, &source);
+
+    let damaged = &SAMPLE[..SAMPLE.len() / 2];
+    let source = upload(&client, "damaged.jpg", damaged, "image/jpeg").await;
+    let outcome = process(&client, &source, &out("damaged.jpg"), &settings(), &context()).await;
+    let ObjectOutcome::Refused { reason, bytes_in } = &outcome else {
+        panic!("{outcome:?}");
+    };
+    assert!(reason.contains("JPEG"), "{reason}");
+    assert_eq!(*bytes_in, damaged.len() as u64);
+    assert!(!outcome.is_transient());
+    assert!(
+        !exists(&client, "out/damaged.jpg").await,
+        "a refused image must not be written"
+    );
+
+    let missing = SourceObject {
+        bucket: BUCKET.into(),
+        key: "never uploaded.jpg".into(),
+        version_id: None,
+        etag: Some("0123456789abcdef0123456789abcdef".into()),
+    };
+    let outcome = process(
+        &client,
+        &missing,
+        &out("never uploaded.jpg"),
+        &settings(),
+        &context(),
+    )
+    .await;
+    assert_eq!(outcome, ObjectOutcome::Missing);
+    assert!(!outcome.is_transient());
+
+    let source = upload(&client, "big.jpg", SAMPLE, "image/jpeg").await;
+    let small = Settings {
+        max_object_bytes: Some(100),
+        ..settings()
+    };
+    let outcome = process(&client, &source, &out("big.jpg"), &small, &context()).await;
+    assert_eq!(outcome, ObjectOutcome::TooLarge { limit: 100 });
+    assert!(!exists(&client, "out/big.jpg").await);
+}
+
+#[tokio::test]
+async fn the_exif_suffix_writes_the_report_next_to_the_image() {
+    let Some(server) = S3sFs::start(&[BUCKET]) else {
+        return;
+    };
+    let client = client(&server.endpoint);
+    let with_suffix = Settings {
+        exif_suffix: Some(".exif.json".into()),
+        ..settings()
+    };
+    let key = "x:y;z=,@$&.jpg";
+    let source = upload(&client, key, SAMPLE, "image/jpeg").await;
+    let outcome = process(&client, &source, &out(key), &with_suffix, &context()).await;
+    let ObjectOutcome::Stripped {
+        exif_report_bytes: Some(report_bytes),
+        ..
+    } = outcome
+    else {
+        panic!("{outcome:?}");
+    };
+    let (head, body) = get(&client, &format!("out/{key}.exif.json")).await;
+    assert_eq!(body.len() as u64, report_bytes);
+    assert_eq!(head.content.content_type.as_deref(), Some("application/json"));
+    assert_marked(&head, &source);
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["image"]["Make"], "ExampleCam", "{json}");
+    assert!(
+        json["position"]["latitude"]
+            .as_f64()
+            .is_some_and(|l| (l - 48.858).abs() < 0.01),
+        "{json}"
+    );
+
+    // A non-image gets no report.
+    let source = upload(&client, "a.txt", b"text", "text/plain").await;
+    let outcome = process(&client, &source, &out("a.txt"), &with_suffix, &context()).await;
+    assert_eq!(outcome, ObjectOutcome::Copied { bytes: 4 });
+    assert!(!exists(&client, "out/a.txt.exif.json").await);
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_transient_failure() {
+    // Nothing listens on this port: the connection is refused, and a retry may help.
+    let client = client(&format!("http://127.0.0.1:{}", s3s::free_port()));
+    let source = SourceObject {
+        bucket: BUCKET.into(),
+        key: "a.jpg".into(),
+        version_id: None,
+        etag: Some("e".into()),
+    };
+    let outcome = process(&client, &source, &out("a.jpg"), &settings(), &context()).await;
+    assert!(outcome.is_transient(), "{outcome:?}");
+}
