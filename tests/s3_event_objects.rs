@@ -359,3 +359,140 @@ async fn an_unreachable_server_is_a_transient_failure() {
     let outcome = process(&client, &source, &out("a.jpg"), &settings(), &context()).await;
     assert!(outcome.is_transient(), "{outcome:?}");
 }
+
+/// One scripted answer: status, headers, body.
+type Answer = (u16, Vec<(&'static str, &'static str)>, &'static [u8]);
+/// What the function asked: method, target, headers (names in lowercase).
+type Asked = (String, String, Vec<(String, String)>);
+
+/// A loopback server answering `answers` in order (for what s3s-fs will not do on demand: a 412
+/// after the HEAD, a 503), and handing back what each request asked.
+fn scripted(answers: Vec<Answer>) -> (String, std::thread::JoinHandle<Vec<Asked>>) {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", server.server_addr().to_ip().unwrap());
+    let handle = std::thread::spawn(move || {
+        let mut asked = Vec::new();
+        for (status, headers, body) in answers {
+            let Ok(Some(mut request)) = server.recv_timeout(Duration::from_secs(10)) else {
+                break;
+            };
+            let mut sink = Vec::new();
+            let _ = std::io::Read::read_to_end(request.as_reader(), &mut sink);
+            asked.push((
+                request.method().to_string(),
+                request.url().to_owned(),
+                request
+                    .headers()
+                    .iter()
+                    .map(|h| {
+                        (
+                            h.field.as_str().as_str().to_ascii_lowercase(),
+                            h.value.to_string(),
+                        )
+                    })
+                    .collect(),
+            ));
+            let mut response = tiny_http::Response::from_data(body).with_status_code(status);
+            for (name, value) in headers {
+                response.add_header(tiny_http::Header::from_bytes(name, value).unwrap());
+            }
+            let _ = request.respond(response);
+        }
+        asked
+    });
+    (endpoint, handle)
+}
+
+fn header<'a>(asked: &'a Asked, name: &str) -> Option<&'a str> {
+    asked.2.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+fn stub_source() -> SourceObject {
+    SourceObject {
+        bucket: BUCKET.into(),
+        key: "a b.txt".into(),
+        version_id: Some("v 1".into()),
+        etag: Some("abc".into()),
+    }
+}
+
+#[tokio::test]
+async fn a_lost_condition_is_superseded_and_the_conditions_are_on_the_wire() {
+    let text = |etag| -> Answer {
+        (
+            200,
+            vec![("ETag", etag), ("Content-Type", "text/plain")],
+            b"hello",
+        )
+    };
+
+    // No destination: the write must not replace one that appeared since (If-None-Match: *).
+    let (endpoint, asked) = scripted(vec![(404, vec![], b""), text("\"abc\""), (412, vec![], b"")]);
+    let outcome = process(
+        &client(&endpoint),
+        &stub_source(),
+        &out("a b.txt"),
+        &settings(),
+        &context(),
+    )
+    .await;
+    assert_eq!(outcome, ObjectOutcome::Superseded { bytes_in: 5 });
+    let asked = asked.join().unwrap();
+    let methods: Vec<&str> = asked.iter().map(|a| a.0.as_str()).collect();
+    assert_eq!(methods, ["HEAD", "GET", "PUT"]);
+    assert_eq!(asked[1].1, "/photos/a%20b.txt?versionId=v%201");
+    assert_eq!(header(&asked[1], "if-match"), Some("\"abc\""));
+    assert_eq!(header(&asked[2], "if-none-match"), Some("*"));
+    assert_eq!(
+        header(&asked[2], "x-amz-meta-edge-signer-source-etag"),
+        Some("abc")
+    );
+    assert_eq!(header(&asked[2], "x-amz-meta-edge-signer-output"), Some("1"));
+    for request in &asked {
+        assert!(header(request, "x-amzn-trace-id").is_some(), "{request:?}");
+    }
+
+    // A destination not written by us: replaced only as seen at HEAD (If-Match); a 503 is transient.
+    let (endpoint, asked) = scripted(vec![
+        (200, vec![("ETag", "\"d1\"")], b""),
+        text("\"abc\""),
+        (503, vec![], b"<Error><Code>SlowDown</Code></Error>"),
+    ]);
+    let outcome = process(
+        &client(&endpoint),
+        &stub_source(),
+        &out("a b.txt"),
+        &settings(),
+        &context(),
+    )
+    .await;
+    assert!(outcome.is_transient(), "{outcome:?}");
+    let asked = asked.join().unwrap();
+    assert_eq!(header(&asked[2], "if-match"), Some("\"d1\""));
+
+    // The source replaced since the event (S3 answers the GET's If-Match with 412): nothing written.
+    let (endpoint, asked) = scripted(vec![(404, vec![], b""), (412, vec![], b"")]);
+    let outcome = process(
+        &client(&endpoint),
+        &stub_source(),
+        &out("a b.txt"),
+        &settings(),
+        &context(),
+    )
+    .await;
+    assert_eq!(outcome, ObjectOutcome::Superseded { bytes_in: 0 });
+    assert_eq!(asked.join().unwrap().len(), 2);
+
+    // Access denied is permanent.
+    let (endpoint, asked) = scripted(vec![(403, vec![], b"")]);
+    let outcome = process(
+        &client(&endpoint),
+        &stub_source(),
+        &out("a b.txt"),
+        &settings(),
+        &context(),
+    )
+    .await;
+    assert!(matches!(outcome, ObjectOutcome::Failed { .. }), "{outcome:?}");
+    asked.join().unwrap();
+}
