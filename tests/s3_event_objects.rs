@@ -3,6 +3,8 @@
 
 #[path = "support/exiftool.rs"]
 mod exiftool;
+#[path = "support/images.rs"]
+mod images;
 #[path = "support/s3s.rs"]
 mod s3s;
 
@@ -358,6 +360,56 @@ async fn an_unreachable_server_is_a_transient_failure() {
     };
     let outcome = process(&client, &source, &out("a.jpg"), &settings(), &context()).await;
     assert!(outcome.is_transient(), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn png_and_webp_get_their_own_content_type_and_an_image_without_exif_an_empty_report() {
+    let Some(server) = S3sFs::start(&[BUCKET]) else {
+        return;
+    };
+    let client = client(&server.endpoint);
+    let with_suffix = Settings {
+        exif_suffix: Some(".exif.json".into()),
+        ..settings()
+    };
+    let samples: [(&str, &[u8], &str); 3] = [
+        (
+            "p/sample.png",
+            include_bytes!("../samples/images/sample.png"),
+            "image/png",
+        ),
+        (
+            "p/sample.webp",
+            include_bytes!("../samples/images/sample.webp"),
+            "image/webp",
+        ),
+        ("p/no exif.jpg", &images::jpeg(7), "image/jpeg"),
+    ];
+    for (key, bytes, content_type) in samples {
+        let source = upload(&client, key, bytes, "binary/octet-stream").await;
+        let outcome = process(&client, &source, &out(key), &with_suffix, &context()).await;
+        assert!(
+            matches!(outcome, ObjectOutcome::Stripped { .. }),
+            "{key}: {outcome:?}"
+        );
+        let (head, body) = get(&client, &format!("out/{key}")).await;
+        assert_eq!(head.content.content_type.as_deref(), Some(content_type), "{key}");
+        let left = exiftool::identifying(&exiftool::read(&body));
+        assert!(left.is_empty(), "{key}: identifying tags left: {left:?}");
+        let before = image::load_from_memory(bytes).unwrap().to_rgba8();
+        assert_eq!(
+            image::load_from_memory(&body).unwrap().to_rgba8(),
+            before,
+            "{key}: pixels differ"
+        );
+        assert_marked(&head, &source);
+        let (_, report) = get(&client, &format!("out/{key}.exif.json")).await;
+        let report: serde_json::Value = serde_json::from_slice(&report).unwrap();
+        if key.ends_with("no exif.jpg") {
+            let empty = serde_json::json!({"image": {}, "exif": {}, "gps": {}, "interop": {}});
+            assert_eq!(report, empty);
+        }
+    }
 }
 
 /// One scripted answer: status, headers, body.
