@@ -535,6 +535,39 @@ async fn a_lost_condition_is_superseded_and_the_conditions_are_on_the_wire() {
     assert_eq!(outcome, ObjectOutcome::Superseded { bytes_in: 0 });
     assert_eq!(asked.join().unwrap().len(), 2);
 
+    // A duplicate delivery, and in place an echo of the function's own write: one HEAD, nothing else.
+    let marked = |source_etag| -> Answer {
+        let headers = vec![
+            ("ETag", "\"out1\""),
+            ("x-amz-meta-edge-signer-output", "1"),
+            ("x-amz-meta-edge-signer-source-etag", source_etag),
+        ];
+        (200, headers, b"")
+    };
+    let (endpoint, asked) = scripted(vec![marked("abc")]);
+    let outcome = process(
+        &client(&endpoint),
+        &stub_source(),
+        &out("a b.txt"),
+        &settings(),
+        &context(),
+    )
+    .await;
+    assert_eq!(outcome, ObjectOutcome::AlreadyDone);
+    assert_eq!(asked.join().unwrap().len(), 1);
+    let here = Destination {
+        bucket: BUCKET.into(),
+        key: "a b.txt".into(),
+    };
+    let echo = SourceObject {
+        etag: Some("out1".into()),
+        ..stub_source()
+    };
+    let (endpoint, asked) = scripted(vec![marked("abc")]);
+    let outcome = process(&client(&endpoint), &echo, &here, &Settings::default(), &context()).await;
+    assert_eq!(outcome, ObjectOutcome::OwnOutput);
+    assert_eq!(asked.join().unwrap().len(), 1);
+
     // Access denied is permanent.
     let (endpoint, asked) = scripted(vec![(403, vec![], b"")]);
     let outcome = process(
