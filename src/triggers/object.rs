@@ -187,30 +187,13 @@ async fn run(
         .unwrap_or_default()
         .to_owned();
 
-    let refused = |reason: String| ObjectOutcome::Refused { reason, bytes_in };
-    let stripped = guarded(|| transform::strip_metadata(&object.body))
-        .map_err(refused)?
-        .map_err(|e| refused(e.to_string()))?;
-    let mut content = object.head.content.clone();
-    let (body, format) = match stripped {
-        Outcome::Stripped { format, bytes } => {
-            content.content_type = Some(format.content_type().to_owned());
-            (Bytes::from(bytes), Some(format))
-        }
-        Outcome::NotAnImage => (object.body.clone(), None),
-    };
-    let report = match (&settings.exif_suffix, format) {
-        (Some(suffix), Some(_)) => {
-            let json = match guarded(|| transform::exif_json(&object.body)).map_err(refused)? {
-                Ok(ExifReport::Json(json)) => json,
-                Ok(ExifReport::NotAnImage) => return Err(refused("the image has no EXIF report".into())),
-                Err(e) => return Err(refused(e.to_string())),
-            };
-            let json = serde_json::to_vec(&json).map_err(|e| refused(e.to_string()))?;
-            Some((format!("{}{suffix}", destination.key), Bytes::from(json)))
-        }
-        _ => None,
-    };
+    let Prepared {
+        body,
+        content,
+        format,
+        report,
+    } = prepare(&object, settings.exif_suffix.as_deref(), &destination.key)
+        .map_err(|reason| ObjectOutcome::Refused { reason, bytes_in })?;
 
     let mut metadata = object.head.metadata.clone();
     metadata.insert(OUTPUT_MARKER.to_owned(), OUTPUT_MARKER_VALUE.to_owned());
@@ -275,6 +258,48 @@ async fn run(
             exif_report_bytes,
         },
         None => ObjectOutcome::Copied { bytes: bytes_out },
+    })
+}
+
+/// What will be written, decided from the object alone (no I/O).
+struct Prepared {
+    body: Bytes,
+    content: ContentHeaders,
+    /// `None`: not an image, copied unchanged.
+    format: Option<ImageFormat>,
+    /// The EXIF JSON's key and bytes.
+    report: Option<(String, Bytes)>,
+}
+
+/// Strips (or copies) `object` and makes its EXIF JSON when `exif_suffix` is set and it is an
+/// image. An error (the transform's, or its panic) means that nothing may be written.
+fn prepare(object: &s3::Object, exif_suffix: Option<&str>, dest_key: &str) -> Result<Prepared, String> {
+    let mut content = object.head.content.clone();
+    let (body, format) =
+        match guarded(|| transform::strip_metadata(&object.body))?.map_err(|e| e.to_string())? {
+            Outcome::Stripped { format, bytes } => {
+                content.content_type = Some(format.content_type().to_owned());
+                (Bytes::from(bytes), Some(format))
+            }
+            Outcome::NotAnImage => (object.body.clone(), None),
+        };
+    let report = match (exif_suffix, format) {
+        (Some(suffix), Some(_)) => {
+            let json = match guarded(|| transform::exif_json(&object.body))? {
+                Ok(ExifReport::Json(json)) => json,
+                Ok(ExifReport::NotAnImage) => return Err("the image has no EXIF report".into()),
+                Err(e) => return Err(e.to_string()),
+            };
+            let json = serde_json::to_vec(&json).map_err(|e| e.to_string())?;
+            Some((format!("{dest_key}{suffix}"), Bytes::from(json)))
+        }
+        _ => None,
+    };
+    Ok(Prepared {
+        body,
+        content,
+        format,
+        report,
     })
 }
 
@@ -351,6 +376,32 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn object(body: &'static [u8], content_type: &str) -> s3::Object {
+        let mut head = ObjectHead::default();
+        head.content.content_type = Some(content_type.into());
+        head.content.cache_control = Some("no-cache".into());
+        s3::Object {
+            head,
+            body: Bytes::from_static(body),
+        }
+    }
+
+    #[test]
+    fn prepare_strips_images_copies_the_rest_and_refuses_damage() {
+        let text = prepare(&object(b"plain text", "text/plain"), Some(".json"), "k").unwrap();
+        assert_eq!(
+            (text.body.as_ref(), text.format, text.report),
+            (&b"plain text"[..], None, None)
+        );
+        assert_eq!(text.content.content_type.as_deref(), Some("text/plain"));
+
+        let minimal = b"\xFF\xD8\xFF\xDA\x00\x08\x01\x01\x00\x00\x3F\x00\x00\xFF\xD9";
+        let damaged = prepare(&object(&minimal[..6], "image/jpeg"), None, "k");
+        assert!(damaged.is_err_and(|e| e.contains("JPEG")));
+        let tiff = prepare(&object(b"II*\x00\x08\x00\x00\x00", "image/tiff"), None, "k");
+        assert!(tiff.is_err_and(|e| e.contains("unsupported")));
+    }
 
     #[test]
     fn outcomes_say_whether_to_retry_and_what_moved() {
