@@ -5,7 +5,6 @@ use futures_util::FutureExt;
 use lambda_runtime::Diagnostic;
 use lambda_runtime::tracing::subscriber::EnvFilter;
 use lambda_runtime::tracing::subscriber::filter::LevelFilter;
-use lambda_runtime::tracing::subscriber::fmt::MakeWriter;
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -27,14 +26,6 @@ pub const PANIC: &str = "Panic";
 /// - a panic is logged as one line of that format, inside the invocation's span (so with its
 ///   request id), instead of the standard library's lines on standard error.
 pub fn init_logging() {
-    init_logging_to(std::io::stdout);
-}
-
-/// [`init_logging`], writing to `writer` (lambda_runtime's `init_default_subscriber_with_writer`).
-pub fn init_logging_to<W>(writer: W)
-where
-    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
-{
     let var = |name| std::env::var(name).ok();
     let level = var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|| var("RUST_LOG"))
@@ -60,7 +51,7 @@ where
         .with_target(false)
         .without_time()
         .with_env_filter(filter)
-        .with_writer(writer);
+        .with_writer(std::io::stdout);
     let json = var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
     let installed = if json {
         collector.json().try_init()

@@ -1,4 +1,4 @@
-//! A panicking handler on lambda_runtime, in this process, against the Runtime API emulator
+//! A panicking handler on lambda_runtime, in a child process, against the Runtime API emulator
 //! (`support/runtime_api.rs`): the composition the bootstraps use (`edge_signer::bootstrap`'s log
 //! set-up and `catch_panic` around a handler, `lambda_runtime::run`), with a handler that panics
 //! on demand; no bootstrap can be made to panic from outside, and none carries a hook for it.
@@ -8,42 +8,21 @@
 //! with the invocation's request id. Without `catch_panic`, lambda_runtime alone also turns the
 //! panic into the invocation's error and keeps serving, but names the error after a Rust type.
 //!
-//! One test in this binary: it sets the process environment lambda_runtime reads.
+//! lambda_runtime reads its settings from the process environment only, so the runtime under test
+//! is this test binary again, started with that environment (`runtime_child`), not a thread of
+//! this process: setting the environment of a running process is `unsafe`.
 
 #[path = "support/runtime_api.rs"]
 mod runtime_api;
 
-use edge_signer::bootstrap::{PANIC, catch_panic, init_logging_to};
+use edge_signer::bootstrap::{PANIC, catch_panic, init_logging};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use runtime_api::{OutcomeKind, RuntimeApi};
 use serde_json::{Value, json};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-use std::thread;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// The log lines written so far.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
 
 /// Echoes the event, or panics when it says `{"panic": true}`.
 async fn echo_or_panic(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
@@ -54,34 +33,67 @@ async fn echo_or_panic(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
     Ok(event.payload)
 }
 
-/// Starts lambda_runtime on its own thread against `api`, with `catch_panic` or without.
-fn serve(api: &RuntimeApi, with_catch_panic: bool) {
-    // SAFETY: set while no other thread of this process reads the environment: the emulator's
-    // threads do not, and a runtime started before waits on `/next`.
-    unsafe {
-        std::env::set_var("AWS_LAMBDA_RUNTIME_API", api.address());
-        std::env::set_var("AWS_LAMBDA_FUNCTION_NAME", "panics");
-        std::env::set_var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128");
-        std::env::set_var("AWS_LAMBDA_FUNCTION_VERSION", "1");
-    }
-    thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        // Ends when the emulator is dropped (the Runtime API fails), or with the test process.
-        let _ = runtime.block_on(async move {
-            if with_catch_panic {
-                lambda_runtime::run(service_fn(|event| catch_panic(echo_or_panic(event)))).await
-            } else {
-                lambda_runtime::run(service_fn(echo_or_panic)).await
-            }
-        });
+/// Names the child's mode: `catch` (the bootstraps' composition) or `bare` (lambda_runtime alone).
+const CHILD_MODE: &str = "EDGE_SIGNER_PANIC_TEST_CHILD";
+
+/// The runtime under test, when this binary is started by [`serve`] (with [`CHILD_MODE`] set);
+/// otherwise it returns at once.
+#[test]
+#[ignore = "the runtime under test: started as a child process by the test below"]
+fn runtime_child() {
+    let Some(mode) = std::env::var(CHILD_MODE).ok() else {
+        return;
+    };
+    init_logging();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // Ends when the emulator is dropped (the Runtime API fails), or when the parent kills it.
+    let _ = runtime.block_on(async move {
+        if mode == "catch" {
+            lambda_runtime::run(service_fn(|event| catch_panic(echo_or_panic(event)))).await
+        } else {
+            lambda_runtime::run(service_fn(echo_or_panic)).await
+        }
     });
+}
+
+/// Starts [`runtime_child`] against `api`, with `catch_panic` or without; its log lines go to
+/// its standard output.
+fn serve(api: &RuntimeApi, with_catch_panic: bool) -> Child {
+    let child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "runtime_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_MODE, if with_catch_panic { "catch" } else { "bare" })
+        .env("AWS_LAMBDA_RUNTIME_API", api.address())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "panics")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env_remove("AWS_LAMBDA_LOG_FORMAT")
+        .env_remove("AWS_LAMBDA_LOG_LEVEL")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     assert!(
         api.wait_next_polls(1, WAIT),
         "the runtime never asked for an event"
     );
+    child
+}
+
+/// Stops `child` and returns what it wrote.
+fn stop(mut child: Child) -> String {
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// Invokes `payload` and returns the outcome, which must be of `kind`.
@@ -99,13 +111,9 @@ fn outcome(api: &RuntimeApi, payload: Value, kind: OutcomeKind) -> (String, runt
 
 #[test]
 fn a_panic_is_its_invocations_error_and_the_runtime_keeps_serving() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    init_logging_to(move || writer.clone());
-
     // The bootstraps' composition.
     let api = RuntimeApi::start().unwrap();
-    serve(&api, true);
+    let child = serve(&api, true);
     let (id, panicked) = outcome(&api, json!({"panic": true, "index": 7}), OutcomeKind::Error);
     assert!(
         panicked.error_type.is_some(),
@@ -123,7 +131,7 @@ fn a_panic_is_its_invocations_error_and_the_runtime_keeps_serving() {
         "the runtime stopped asking for events"
     );
     assert_eq!(api.violations(), Vec::<String>::new());
-    let text = logs.text();
+    let text = stop(child);
     let panic_lines: Vec<&str> = text.lines().filter(|l| l.contains("panicked")).collect();
     assert!(
         panic_lines
@@ -141,7 +149,7 @@ fn a_panic_is_its_invocations_error_and_the_runtime_keeps_serving() {
 
     // lambda_runtime alone.
     let api = RuntimeApi::start().unwrap();
-    serve(&api, false);
+    let child = serve(&api, false);
     let (_, panicked) = outcome(&api, json!({"panic": true}), OutcomeKind::Error);
     let body = panicked.json();
     assert_eq!(
@@ -152,4 +160,5 @@ fn a_panic_is_its_invocations_error_and_the_runtime_keeps_serving() {
     let (_, echoed) = outcome(&api, json!({"n": 1}), OutcomeKind::Response);
     assert_eq!(echoed.json(), json!({"n": 1}));
     assert_eq!(api.violations(), Vec::<String>::new());
+    stop(child);
 }

@@ -9,43 +9,22 @@ mod images;
 
 use edge_signer::transform::{ExifReport, Outcome, TransformError, exif_json, strip_metadata};
 use images::{jpeg_with_exif, png, png_chunk, png_with, tiff, tiff_values_at};
-use std::alloc::{GlobalAlloc, Layout, System};
+use peak_alloc::PeakAlloc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The system allocator, counting the live bytes and their peak.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
+/// The system allocator, counting the live bytes and their peak (peak_alloc).
+#[global_allocator]
+static ALLOCATOR: PeakAlloc = PeakAlloc;
 /// One measurement at a time: the counters are the whole process's.
 static MEASURE: Mutex<()> = Mutex::new(());
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
 
 /// Runs `f` and returns its result with the peak of bytes allocated above what was live before.
 fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
     let _one = MEASURE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let before = LIVE.load(Ordering::Relaxed);
-    PEAK.store(before, Ordering::Relaxed);
+    let before = ALLOCATOR.current_usage();
+    ALLOCATOR.reset_peak_usage();
     let result = f();
-    let peak = PEAK.load(Ordering::Relaxed) - before;
+    let peak = ALLOCATOR.peak_usage().saturating_sub(before);
     (result, peak)
 }
 
