@@ -30,6 +30,8 @@ pub mod origin_request;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod sigv4;
+#[cfg(test)]
+mod test_env;
 #[cfg(feature = "transform")]
 pub mod transform;
 pub mod triggers;

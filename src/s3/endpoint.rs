@@ -293,14 +293,7 @@ fn encode_key(key: &str) -> Result<String, LocateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| {
-            vars.iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (*v).to_owned())
-        }
-    }
+    use crate::test_env::lookup;
 
     #[test]
     fn endpoint_variables_in_order() {
