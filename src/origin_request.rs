@@ -173,15 +173,23 @@ pub enum Outcome<'a> {
     },
 }
 
+/// What Lambda@Edge expects back: the request object, or the response object (the reason is the
+/// log's, never sent).
+impl serde::Serialize for Outcome<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Outcome::Forward(request) => request.serialize(serializer),
+            Outcome::Respond { response, .. } => response.serialize(serializer),
+        }
+    }
+}
+
 impl Outcome<'_> {
-    /// The JSON Lambda@Edge expects back: the request object, or the response object.
+    /// The JSON Lambda@Edge expects back ([`Outcome`]'s `Serialize`), as text.
     pub fn to_json(&self) -> String {
         // Room for a typical request plus the headers signing adds, so the buffer never grows.
         let mut out = Vec::with_capacity(4096);
-        let written = match self {
-            Outcome::Forward(request) => serde_json::to_writer(&mut out, request),
-            Outcome::Respond { response, .. } => serde_json::to_writer(&mut out, response),
-        };
+        let written = serde_json::to_writer(&mut out, self);
         // serde_json fails only on a map key that is not a string, a failing `Serialize` impl or
         // a failing writer: every key here is a string, raw values are JSON serde_json checked, and
         // a `Vec` takes every byte. What it writes is UTF-8.

@@ -72,9 +72,8 @@ async fn handle(state: &State, event: LambdaEvent<Box<RawValue>>) -> Result<Box<
             tracing::warn!(status = %response.status, reason = %reason, micros, "generated response");
         }
     }
-    // The core writes JSON; checking it again costs little and keeps a bug from reaching CloudFront
-    // as a malformed answer.
-    RawValue::from_string(outcome.to_json()).map_err(|e| diagnostic("InvalidOutput", e))
+    // Written once by serde_json, as JSON text: not parsed again.
+    serde_json::value::to_raw_value(&outcome).map_err(|e| diagnostic("InvalidOutput", e))
 }
 
 /// `edge-signer.json` in the function's code directory (`LAMBDA_TASK_ROOT`, else beside the
