@@ -8,6 +8,8 @@
 //! - [`plan`](mod@plan): skip or process one record, and where its output goes.
 //! - [`object`]: one planned record done against S3 (HEAD, GET, strip or copy, conditional PUT).
 
+#[cfg(feature = "triggers")]
+pub mod batch;
 pub mod key;
 #[cfg(all(feature = "s3", feature = "transform"))]
 pub mod object;

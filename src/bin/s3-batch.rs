@@ -1,0 +1,3 @@
+//! `s3-batch`: placeholder, built by its issue.
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! `s3-event`: placeholder, built by its issue.
+
+fn main() {}
