@@ -2,6 +2,10 @@
 //! as the upload trigger. The `s3-batch` bootstrap and `edge-signer backfill` both call
 //! [`run_task`], so a rehearsal runs exactly what the job will.
 
+mod arguments;
+
+pub use arguments::ArgumentError;
+
 use super::settings::Settings;
 use crate::s3::{Client, RequestContext};
 
