@@ -20,6 +20,6 @@ pub mod settings;
 pub use key::{KeyError, decode_key};
 #[cfg(all(feature = "s3", feature = "transform"))]
 pub use object::{OUTPUT_MARKER, ObjectOutcome, SOURCE_ETAG, process};
-pub use plan::{Action, Destination, SkipReason, SourceObject, plan, too_large};
+pub use plan::{Action, Destination, SkipReason, SourceObject, plan, plan_object, too_large};
 pub use s3_event::{EventError, EventRecord, S3Event, parse_event};
 pub use settings::{Settings, SettingsError};
