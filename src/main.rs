@@ -102,8 +102,8 @@ struct Backfill {
     #[arg(long)]
     region: Option<String>,
     /// `strip` writes stripped copies; `report` writes nothing and says what each object holds.
-    #[arg(long, value_enum)]
-    mode: Option<Mode>,
+    #[arg(long, value_name = "strip|report")]
+    mode: Option<edge_signer::triggers::batch::Mode>,
     /// Where outputs go (EDGE_SIGNER_DEST_BUCKET; default: the object's bucket).
     #[arg(long, value_name = "BUCKET")]
     dest_bucket: Option<String>,
@@ -122,13 +122,6 @@ struct Backfill {
     /// Each attempt's time limit, like the function's timeout.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     task_timeout: u64,
-}
-
-#[cfg(feature = "backfill")]
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum Mode {
-    Strip,
-    Report,
 }
 
 fn parse_time(value: &str) -> Result<SystemTime, String> {
@@ -154,7 +147,7 @@ fn main() -> ExitCode {
 #[cfg(feature = "backfill")]
 fn backfill(args: Backfill) -> ExitCode {
     use edge_signer::backfill::{Invocation, Options, execute};
-    use edge_signer::triggers::batch::{self, UserArguments};
+    use edge_signer::triggers::batch::UserArguments;
     let invocation = Invocation {
         manifest: args.manifest,
         report: args.report,
@@ -165,10 +158,7 @@ fn backfill(args: Backfill) -> ExitCode {
             dest_prefix: args.dest_prefix,
             source_prefix: args.source_prefix,
             exif_suffix: args.exif_suffix,
-            mode: args.mode.map(|mode| match mode {
-                Mode::Strip => batch::Mode::Strip,
-                Mode::Report => batch::Mode::Report,
-            }),
+            mode: args.mode,
         },
         options: Options {
             concurrency: args.concurrency.into(),

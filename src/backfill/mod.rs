@@ -49,13 +49,14 @@ pub struct Invocation {
 /// cannot be written.
 pub fn execute(invocation: Invocation, env: impl Fn(&str) -> Option<String>) -> Result<Summary, String> {
     let settings = Settings::from_lookup(&env).map_err(|e| e.to_string())?;
-    let job = job_settings(settings, &invocation.arguments)?;
+    let job = JobSettings::new(settings, &invocation.arguments)
+        .map_err(|e| format!("{}: {}", flag(&e.argument), e.reason))?;
     let config = Config::from_lookup(|name| match name {
         REGION_VAR if invocation.region.is_some() => invocation.region.clone(),
         ENDPOINT_URL_S3_VAR if invocation.endpoint.is_some() => invocation.endpoint.clone(),
         _ => env(name),
     })
-    .map_err(|e| format!("{e} (or give --region / --endpoint)"))?;
+    .map_err(|e| format!("{e} (or give --region)"))?;
     let credentials = crate::credentials::from_lookup(&env)?;
     let show = |path: &PathBuf| path.display().to_string();
     let manifest = std::fs::File::open(&invocation.manifest)
@@ -96,27 +97,6 @@ pub fn execute(invocation: Invocation, env: impl Fn(&str) -> Option<String>) -> 
     Ok(summary)
 }
 
-/// The job's settings: the environment's under the user arguments.
-fn job_settings(settings: Settings, arguments: &UserArguments) -> Result<JobSettings, String> {
-    let mut settings = settings;
-    if let Some(bucket) = &arguments.dest_bucket {
-        settings.dest_bucket = Some(bucket.clone());
-    }
-    if let Some(prefix) = &arguments.dest_prefix {
-        settings.dest_prefix = prefix.clone();
-    }
-    if let Some(prefix) = &arguments.source_prefix {
-        settings.source_prefix = prefix.clone();
-    }
-    if let Some(suffix) = &arguments.exif_suffix {
-        settings.exif_suffix = Some(suffix.clone());
-    }
-    Ok(JobSettings {
-        settings,
-        mode: arguments.mode.unwrap_or_default(),
-    })
-}
-
 /// The tasks still to do: those of `entries` whose last row in an earlier report (`previous`) did
 /// not succeed, in manifest order; and how many were skipped because they did.
 pub fn resume(entries: Vec<Entry>, previous: &[Row]) -> (Vec<Entry>, usize) {
@@ -132,6 +112,18 @@ pub fn resume(entries: Vec<Entry>, previous: &[Row]) -> (Vec<Entry>, usize) {
         .collect();
     let skipped = total - pending.len();
     (pending, skipped)
+}
+
+/// The flag of a user argument (`destPrefix` → `--dest-prefix`).
+fn flag(argument: &str) -> String {
+    let mut flag = String::from("--");
+    for c in argument.chars() {
+        if c.is_ascii_uppercase() {
+            flag.push('-');
+        }
+        flag.push(c.to_ascii_lowercase());
+    }
+    flag
 }
 
 #[cfg(test)]
@@ -187,6 +179,12 @@ mod tests {
         let (pending, skipped) = resume(entries, &previous);
         let lines: Vec<u64> = pending.iter().map(|e| e.line).collect();
         assert_eq!((lines, skipped), (vec![2, 4, 5], 2));
+    }
+
+    #[test]
+    fn flags_of_user_arguments() {
+        assert_eq!(flag("destPrefix"), "--dest-prefix");
+        assert_eq!(flag("mode"), "--mode");
     }
 
     #[test]
