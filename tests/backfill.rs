@@ -19,6 +19,8 @@ use s3s::S3sFs;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_edge-signer");
@@ -384,11 +386,7 @@ fn an_interrupt_leaves_a_partial_report_that_a_rerun_completes() {
         assert!(Instant::now() < until, "no progress");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    interrupt(child.id());
     let output = child.wait_with_output().unwrap();
     let text =
         String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
@@ -420,4 +418,110 @@ fn an_interrupt_leaves_a_partial_report_that_a_rerun_completes() {
     let rows = report::read(&report).unwrap();
     assert_eq!(rows.len(), objects.len());
     assert_eq!(tasks(&rows), expected_tasks(&objects));
+}
+
+/// A server on a free port that answers every request with `answer` (or holds it unanswered when
+/// `None`), counting them.
+fn fake_s3(answer: Option<u16>) -> (String, Arc<AtomicUsize>) {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", server.server_addr().to_ip().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&count);
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for request in server.incoming_requests() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            match answer {
+                Some(status) => {
+                    let body = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+                    let _ = request.respond(tiny_http::Response::from_string(body).with_status_code(status));
+                }
+                None => held.push(request),
+            }
+        }
+    });
+    (endpoint, count)
+}
+
+/// Ctrl-C, as a terminal sends it: SIGINT (through the shell's `kill`, so with no unsafe code).
+fn interrupt(pid: u32) {
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!("kill -INT {pid}"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn small_manifest(dir: &Path, keys: &[&str]) -> PathBuf {
+    let manifest = dir.join("manifest.csv");
+    let text: String = keys.iter().map(|key| format!("{BUCKET},{key}\n")).collect();
+    std::fs::write(&manifest, text).unwrap();
+    manifest
+}
+
+#[test]
+fn a_temporary_failure_is_retried_with_backoff_then_reported() {
+    let (endpoint, requests) = fake_s3(Some(503));
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = small_manifest(dir.path(), &["in/a.jpg", "in/b+c.jpg"]);
+    let report = dir.path().join("report.csv");
+    let started = Instant::now();
+    let (code, output) = run(backfill(&endpoint, &manifest, &report, &["--retries", "2"]));
+    assert_eq!(code, 1, "{output}");
+    assert!(
+        output.contains("2 tasks: 0 succeeded, 2 failed, 0 skipped (succeeded in the report); 4 retries"),
+        "{output}"
+    );
+    // Three attempts per task, each stopped by its first answer; 0.5 s then 1 s between them.
+    assert_eq!(requests.load(Ordering::SeqCst), 6);
+    assert!(
+        started.elapsed() >= Duration::from_millis(1_500),
+        "{:?}",
+        started.elapsed()
+    );
+    let rows = report::read(&report).unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        assert_eq!(
+            (row.status, row.error_code.as_str()),
+            (TaskStatus::Failed, "TemporaryFailure"),
+            "{row:?}"
+        );
+    }
+}
+
+#[test]
+fn a_second_interrupt_cuts_the_running_tasks() {
+    let (endpoint, requests) = fake_s3(None);
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = small_manifest(dir.path(), &["in/a.jpg", "in/b.jpg", "in/c.jpg"]);
+    let report = dir.path().join("report.csv");
+    let mut command = backfill(&endpoint, &manifest, &report, &["--concurrency", "2"]);
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    while requests.load(Ordering::SeqCst) < 2 {
+        assert!(Instant::now() < until, "no request");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    interrupt(child.id());
+    // The first lets the running tasks go on (they wait for an answer that never comes).
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "ended at the first interrupt"
+    );
+    interrupt(child.id());
+    let output = child.wait_with_output().unwrap();
+    let text =
+        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{text}");
+    assert!(text.contains("Ctrl-C again cuts them"), "{text}");
+    assert!(text.contains("interrupted: 1 not started, 2 cut"), "{text}");
+    assert_eq!(requests.load(Ordering::SeqCst), 2);
+    assert!(report::read(&report).unwrap().is_empty());
 }

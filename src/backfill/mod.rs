@@ -48,9 +48,7 @@ pub struct Invocation {
 /// Before any task: a bad setting, manifest or report, missing credentials. After: the report
 /// cannot be written.
 pub fn execute(invocation: Invocation, env: impl Fn(&str) -> Option<String>) -> Result<Summary, String> {
-    let settings = Settings::from_lookup(&env).map_err(|e| e.to_string())?;
-    let job = JobSettings::new(settings, &invocation.arguments)
-        .map_err(|e| format!("{}: {}", flag(&e.argument), e.reason))?;
+    let job = job_settings(&invocation.arguments, &env)?;
     let config = Config::from_lookup(|name| match name {
         REGION_VAR if invocation.region.is_some() => invocation.region.clone(),
         ENDPOINT_URL_S3_VAR if invocation.endpoint.is_some() => invocation.endpoint.clone(),
@@ -112,6 +110,29 @@ pub fn resume(entries: Vec<Entry>, previous: &[Row]) -> (Vec<Entry>, usize) {
         .collect();
     let skipped = total - pending.len();
     (pending, skipped)
+}
+
+/// The environment's settings with the flags over them. The prefixes and the destination bucket
+/// are read as if the flags were their variables, since the environment's are checked together
+/// (say `EDGE_SIGNER_SOURCE_PREFIX=in/` needs a destination prefix, which a flag may give); then
+/// every flag applies as a job's user argument. An error names the flag when one gave the value.
+fn job_settings(
+    arguments: &UserArguments,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<JobSettings, String> {
+    use crate::triggers::settings::{DEST_BUCKET, DEST_PREFIX, SOURCE_PREFIX};
+    let flagged = |variable: &str| match variable {
+        DEST_BUCKET => arguments.dest_bucket.as_ref().map(|v| ("--dest-bucket", v)),
+        DEST_PREFIX => arguments.dest_prefix.as_ref().map(|v| ("--dest-prefix", v)),
+        SOURCE_PREFIX => arguments.source_prefix.as_ref().map(|v| ("--source-prefix", v)),
+        _ => None,
+    };
+    let settings = Settings::from_lookup(|name| flagged(name).map(|(_, v)| v.clone()).or_else(|| env(name)))
+        .map_err(|e| match flagged(e.variable) {
+            Some((flag, _)) => format!("{flag}: {}", e.reason),
+            None => e.to_string(),
+        })?;
+    JobSettings::new(settings, arguments).map_err(|e| format!("{}: {}", flag(&e.argument), e.reason))
 }
 
 /// The flag of a user argument (`destPrefix` → `--dest-prefix`).
@@ -179,6 +200,57 @@ mod tests {
         let (pending, skipped) = resume(entries, &previous);
         let lines: Vec<u64> = pending.iter().map(|e| e.line).collect();
         assert_eq!((lines, skipped), (vec![2, 4, 5], 2));
+    }
+
+    #[test]
+    fn flags_win_over_the_environment_and_errors_name_them() {
+        use crate::triggers::settings::{DEST_PREFIX, SOURCE_PREFIX};
+        let env = |name: &str| match name {
+            SOURCE_PREFIX => Some("in/".to_owned()),
+            DEST_PREFIX => Some("wrong/".to_owned()),
+            _ => None,
+        };
+        let flags = |dest_prefix: Option<&str>, dest_bucket: Option<&str>| UserArguments {
+            dest_prefix: dest_prefix.map(Into::into),
+            dest_bucket: dest_bucket.map(Into::into),
+            ..UserArguments::default()
+        };
+        let job = job_settings(&flags(Some("out/"), None), env).unwrap();
+        assert_eq!(
+            (
+                job.settings.source_prefix.as_str(),
+                job.settings.dest_prefix.as_str()
+            ),
+            ("in/", "out/")
+        );
+        // Only the source prefix in the environment: the flag makes it valid.
+        let only_source = |name: &str| (name == SOURCE_PREFIX).then(|| "in/".to_owned());
+        assert!(
+            job_settings(&UserArguments::default(), only_source)
+                .unwrap_err()
+                .contains(DEST_PREFIX)
+        );
+        assert!(job_settings(&flags(Some("out/"), None), only_source).is_ok());
+        assert!(
+            job_settings(&flags(Some(""), None), env)
+                .unwrap_err()
+                .starts_with("--dest-prefix: ")
+        );
+        assert!(
+            job_settings(&flags(None, Some("a/b")), env)
+                .unwrap_err()
+                .starts_with("--dest-bucket: ")
+        );
+        let report = UserArguments {
+            mode: Some(crate::triggers::batch::Mode::Report),
+            exif_suffix: Some(String::new()),
+            ..flags(Some("out/"), None)
+        };
+        let job = job_settings(&report, env).unwrap();
+        assert_eq!(
+            (job.mode, job.settings.exif_suffix),
+            (crate::triggers::batch::Mode::Report, None)
+        );
     }
 
     #[test]

@@ -170,7 +170,7 @@ pub async fn run(
             Some(()) = interrupts.recv(), if interrupted < 2 => {
                 interrupted += 1;
                 if interrupted == 1 {
-                    bar.println("interrupted: finishing the running tasks (Ctrl-C again cuts them)");
+                    bar.suspend(|| eprintln!("interrupted: finishing the running tasks (Ctrl-C again cuts them)"));
                 } else {
                     running.abort_all();
                 }
