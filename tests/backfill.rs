@@ -525,3 +525,38 @@ fn a_second_interrupt_cuts_the_running_tasks() {
     assert_eq!(requests.load(Ordering::SeqCst), 2);
     assert!(report::read(&report).unwrap().is_empty());
 }
+
+#[test]
+fn report_mode_writes_nothing_and_says_what_each_object_holds() {
+    let Some((server, _client, objects, _dir, manifest, report)) = setup(NAMES.len() * 2) else {
+        return;
+    };
+    let (code, output) = run(backfill(
+        &server.endpoint,
+        &manifest,
+        &report,
+        &["--mode", "report"],
+    ));
+    assert_eq!(code, 0, "{output}");
+    assert!(
+        !server.dir.path().join(BUCKET).join("out").exists(),
+        "report mode wrote"
+    );
+    let rows = report::read(&report).unwrap();
+    assert_eq!(tasks(&rows), expected_tasks(&objects));
+    for object in &objects {
+        let row = rows.iter().find(|r| r.key == object.encoded).unwrap();
+        assert_eq!(row.status, TaskStatus::Succeeded, "{row:?}");
+        let gps = exiftool::read(&object.body).keys().any(|k| k.starts_with("GPS:"));
+        let expected = match (object.is_image(), gps) {
+            (false, _) => "not an image",
+            (true, true) => "GPS: yes",
+            (true, false) => "GPS: no",
+        };
+        assert!(row.message.contains(expected), "{:?}: {row:?}", object.key);
+    }
+
+    let (code, output) = run(backfill(&server.endpoint, &manifest, &report, &["--mode", "fix"]));
+    assert_eq!(code, 2, "{output}");
+    assert!(output.contains("--mode"), "{output}");
+}

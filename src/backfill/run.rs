@@ -165,7 +165,8 @@ pub async fn run(
                 }
                 report.write(&row)?;
                 bar.inc(1);
-                bar.set_message(format!("{} failed", summary.failed));
+                let rate = bar.position() as f64 / bar.elapsed().as_secs_f64().max(1e-3);
+                bar.set_message(format!("{} failed, {rate:.0} objects/s", summary.failed));
             }
             Some(()) = interrupts.recv(), if interrupted < 2 => {
                 interrupted += 1;
@@ -225,11 +226,11 @@ fn progress_bar(len: usize, visible: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template("{wide_bar} {pos}/{len} done, {msg}, {per_sec}, {eta} left");
+    let style = ProgressStyle::with_template("{wide_bar} {pos}/{len} done, {msg}, {eta} left");
     if let Ok(style) = style {
         bar.set_style(style);
     }
-    bar.set_message("0 failed");
+    bar.set_message("0 failed, 0 objects/s");
     bar
 }
 
