@@ -431,9 +431,38 @@ fn check_on_failure(t: &Value, function: &str) -> Result<String, String> {
     }
 }
 
+/// An alarm when the metric goes above 0: `namespace`/`metric` with exactly `dimension`.
+fn check_alarm(t: &Value, namespace: &str, metric: &str, dimension: Value) -> Check {
+    let found = of_type(t, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .any(|(_, alarm)| {
+            let p = &alarm["Properties"];
+            p["Namespace"] == namespace
+                && p["MetricName"] == metric
+                && list(&p["Dimensions"]) == [&dimension]
+                && p["Threshold"] == json!(0)
+                && p["ComparisonOperator"] == "GreaterThanThreshold"
+        });
+    ensure(found, || {
+        format!("no alarm on {namespace} {metric} > 0 for {dimension}")
+    })
+}
+
 fn check_s3_event(t: &Value, parts: &Parts) -> Check {
     check_trigger_function(t, parts.s3_event, parts.served_bucket)?;
     let queue = check_on_failure(t, parts.s3_event)?;
+    check_alarm(
+        t,
+        "AWS/Lambda",
+        "RecursiveInvocationsDropped",
+        json!({ "Name": "FunctionName", "Value": { "Ref": parts.s3_event } }),
+    )?;
+    check_alarm(
+        t,
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        json!({ "Name": "QueueName", "Value": { "Fn::GetAtt": [queue, "QueueName"] } }),
+    )?;
     check_notification(t, parts)?;
     let role = function_role(t, parts.s3_event)?;
     let source = bucket_arn(t, parts.upload_bucket, "/${SourcePrefix}*")?;
@@ -867,6 +896,17 @@ fn an_upload_function_without_its_guards_is_rejected() {
     rejected(
         |s| upload_properties(s, "S3EventFunction")["RecursiveLoop"] = json!("Allow"),
         "RecursiveLoop",
+    );
+    rejected(
+        |s| {
+            upload_properties(s, "RecursiveLoopAlarm")["Dimensions"][0]["Value"] =
+                json!({ "Ref": "BackfillFunction" })
+        },
+        "no alarm on AWS/Lambda RecursiveInvocationsDropped",
+    );
+    rejected(
+        |s| upload_properties(s, "FailedUploadsAlarm")["Threshold"] = json!(10),
+        "no alarm on AWS/SQS",
     );
     rejected(
         |s| {
