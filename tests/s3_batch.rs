@@ -672,6 +672,43 @@ fn a_503_is_a_temporary_failure_and_requests_carry_the_trace_id() {
 }
 
 #[test]
+fn access_denied_is_a_permanent_failure() {
+    let denied = "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";
+    let (endpoint, requests) = answering(403, denied, 2);
+    let function = Function::start(&endpoint, &ENV);
+    for (mode, text) in [("strip", "403"), ("report", "AccessDenied")] {
+        let tasks = vec![task("2.0", "t", &manifest_key("in/red flower.jpg", false), None)];
+        let event = batch_event("2.0", Some(json!({"mode": mode})), tasks);
+        let (response, _) = function.invoke(&event);
+        check(&response, &event, &[("PermanentFailure", text)]);
+    }
+    assert_eq!(requests.join().unwrap().len(), 2);
+}
+
+#[test]
+fn an_object_over_the_size_limit_is_a_permanent_failure_in_both_modes() {
+    let Some(server) = S3sFs::start(&[SOURCE, DEST]) else {
+        return;
+    };
+    let s3 = S3::new(&server.endpoint);
+    s3.put(SOURCE, "in/big.jpg", SAMPLE, "image/jpeg");
+    let mut env = ENV.to_vec();
+    env.push(("EDGE_SIGNER_MAX_OBJECT_BYTES", "1000"));
+    let function = Function::start(&server.endpoint, &env);
+    for mode in ["strip", "report"] {
+        let tasks = vec![task("2.0", "t", "in/big.jpg", None)];
+        let event = batch_event("2.0", Some(json!({"mode": mode})), tasks);
+        let (response, _) = function.invoke(&event);
+        check(
+            &response,
+            &event,
+            &[("PermanentFailure", "too large: over 1000 bytes")],
+        );
+    }
+    assert!(s3.get(DEST, "out/big.jpg").is_none());
+}
+
+#[test]
 fn a_near_deadline_is_a_temporary_failure_answered_in_time() {
     // A server that takes connections (the kernel's backlog) and never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
