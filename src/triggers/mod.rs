@@ -7,6 +7,7 @@
 //! - [`settings`]: the `EDGE_SIGNER_*` environment variables.
 //! - [`plan`](mod@plan): skip or process one record, and where its output goes.
 //! - [`object`]: one planned record done against S3 (HEAD, GET, strip or copy, conditional PUT).
+//! - [`batch`]: the S3 Batch Operations trigger (backfill): one task of a job, by the same work.
 
 #[cfg(feature = "triggers")]
 pub mod batch;
@@ -20,6 +21,6 @@ pub mod settings;
 pub use key::{KeyError, decode_key};
 #[cfg(all(feature = "s3", feature = "transform"))]
 pub use object::{OUTPUT_MARKER, ObjectOutcome, SOURCE_ETAG, process};
-pub use plan::{Action, Destination, SkipReason, SourceObject, plan, too_large};
+pub use plan::{Action, Destination, SkipReason, SourceObject, plan, plan_object, too_large};
 pub use s3_event::{EventError, EventRecord, S3Event, parse_event};
 pub use settings::{Settings, SettingsError};
