@@ -7,6 +7,7 @@
 //! - [`settings`]: the `EDGE_SIGNER_*` environment variables.
 //! - [`plan`](mod@plan): skip or process one record, and where its output goes.
 //! - [`object`]: one planned record done against S3 (HEAD, GET, strip or copy, conditional PUT).
+//! - [`batch`]: the S3 Batch Operations trigger (backfill): one task of a job, by the same work.
 
 #[cfg(feature = "triggers")]
 pub mod batch;

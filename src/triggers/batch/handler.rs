@@ -218,6 +218,54 @@ mod tests {
         assert!(response.results[0].result_string.contains("deadline"));
     }
 
+    #[tokio::test]
+    async fn keys_are_checked_against_the_prefixes_before_any_request() {
+        // Every request of this client is refused: these results come before any.
+        let settings = Settings {
+            source_prefix: "in/".into(),
+            dest_prefix: "out/".into(),
+            ..Settings::default()
+        };
+        let json_key = |value: serde_json::Value| {
+            percent_encoding::utf8_percent_encode(&value.to_string(), percent_encoding::NON_ALPHANUMERIC)
+                .to_string()
+        };
+        let event = json!({
+            "invocationSchemaVersion": "2.0", "invocationId": "inv",
+            "tasks": [
+                {"taskId": "outside", "s3Key": "other/a.jpg", "s3Bucket": "bucket1"},
+                {"taskId": "json-outside", "s3Bucket": "bucket1",
+                 "s3Key": json_key(json!({"origKey": "other/a.jpg", "newKey": "in/b.jpg"}))},
+                {"taskId": "output", "s3Key": "out/a.jpg", "s3Bucket": "bucket1"}
+            ]
+        });
+        let response = handle_event(&client(), &settings, event.to_string().as_bytes(), &context())
+            .await
+            .unwrap();
+        let got: Vec<(ResultCode, &str)> = response
+            .results
+            .iter()
+            .map(|r| (r.result_code, r.result_string.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    ResultCode::PermanentFailure,
+                    "the key is outside the source prefix"
+                ),
+                (
+                    ResultCode::PermanentFailure,
+                    "the key is outside the source prefix"
+                ),
+                (
+                    ResultCode::Succeeded,
+                    "skipped: the key is a destination of this function"
+                ),
+            ]
+        );
+    }
+
     #[test]
     fn a_broken_function_fails_every_task_with_the_reason() {
         let event = json!({

@@ -10,8 +10,9 @@ use crate::triggers::object::{ObjectOutcome, failure, process};
 use crate::triggers::plan::{Action, Destination, SkipReason, SourceObject, plan_object};
 use futures_util::FutureExt;
 use serde_json::Value;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A task is not started with less time than this left: its requests could not finish, and a
 /// `TemporaryFailure` now lets Batch Operations redrive it in a fresh invocation.
@@ -67,9 +68,15 @@ pub(super) async fn run(
             "the invocation's deadline is too close to start the task",
         );
     }
-    let work = AssertUnwindSafe(run_unguarded(client, task, job, context)).catch_unwind();
-    // The requests are cut at the deadline already; this also bounds what runs between them.
-    match tokio::time::timeout_at(context.deadline.into(), work).await {
+    guarded(run_unguarded(client, task, job, context), context.deadline).await
+}
+
+/// Runs `work` to its result: a panic in it is a `PermanentFailure`, and `deadline` passing a
+/// `TemporaryFailure` (the requests are cut at the deadline already; this also bounds what runs
+/// between them).
+async fn guarded(work: impl Future<Output = TaskResult>, deadline: Instant) -> TaskResult {
+    let work = AssertUnwindSafe(work).catch_unwind();
+    match tokio::time::timeout_at(deadline.into(), work).await {
         Ok(Ok(result)) => result,
         Ok(Err(panic)) => {
             let message = panic
@@ -307,6 +314,27 @@ mod tests {
         }
         let stripped = result(cases_stripped());
         assert_eq!(stripped.result_string, "stripped (JPEG): 10 -> 5 bytes");
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_permanent_failure_and_a_passed_deadline_a_temporary_one() {
+        let soon = Instant::now() + Duration::from_secs(5);
+        let panicked = guarded(async { panic!("index 7 out of range") }, soon).await;
+        assert_eq!(
+            panicked,
+            TaskResult::new(
+                ResultCode::PermanentFailure,
+                "the task panicked: index 7 out of range"
+            )
+        );
+        let started = Instant::now();
+        let late = Instant::now() + Duration::from_millis(50);
+        let stuck = guarded(std::future::pending(), late).await;
+        assert_eq!(stuck.code, ResultCode::TemporaryFailure);
+        assert!(stuck.result_string.contains("deadline"));
+        assert!(started.elapsed() < Duration::from_secs(2));
+        let done = guarded(async { TaskResult::new(ResultCode::Succeeded, "ok") }, soon).await;
+        assert_eq!(done.code, ResultCode::Succeeded);
     }
 
     fn cases_stripped() -> ObjectOutcome {
