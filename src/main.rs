@@ -87,7 +87,7 @@ enum Command {
 #[derive(Debug, clap::Args)]
 struct Backfill {
     /// The manifest: S3 Batch Operations CSV, fields quoted or not.
-    #[arg(value_name = "MANIFEST.csv")]
+    #[arg(long, value_name = "FILE")]
     manifest: PathBuf,
     /// The completion report to write (and to resume from when it exists).
     #[arg(long, value_name = "FILE")]

@@ -174,7 +174,7 @@ fn backfill(endpoint: &str, manifest: &Path, report: &Path, flags: &[&str]) -> C
         .env("EDGE_SIGNER_SOURCE_PREFIX", "in/")
         // The flag wins over it.
         .env("EDGE_SIGNER_DEST_PREFIX", "wrong/")
-        .arg("backfill")
+        .args(["backfill", "--manifest"])
         .arg(manifest)
         .arg("--report")
         .arg(report)
