@@ -54,15 +54,28 @@ pub fn execute(invocation: Invocation, env: impl Fn(&str) -> Option<String>) -> 
         ENDPOINT_URL_S3_VAR if invocation.endpoint.is_some() => invocation.endpoint.clone(),
         _ => env(name),
     })
-    .map_err(|e| format!("{e} (or give --region)"))?;
+    .map_err(|e| {
+        if e.contains(REGION_VAR) {
+            format!("{e} (or give --region)")
+        } else {
+            e
+        }
+    })?;
     let credentials = crate::credentials::from_lookup(&env)?;
     let show = |path: &PathBuf| path.display().to_string();
     let manifest = std::fs::File::open(&invocation.manifest)
         .map_err(|e| format!("{}: {e}", show(&invocation.manifest)))?;
     let entries = manifest::read(std::io::BufReader::new(manifest))
         .map_err(|e| format!("{}: {e}", show(&invocation.manifest)))?;
+    if same_file(&invocation.manifest, &invocation.report) {
+        return Err("the report would overwrite the manifest: give another --report".to_owned());
+    }
     let previous =
         report::read(&invocation.report).map_err(|e| format!("{}: {e}", show(&invocation.report)))?;
+    if !previous.is_empty() {
+        // One row per task, each ended by a line break, before this run appends to it.
+        report::compact(&invocation.report).map_err(|e| format!("{}: {e}", show(&invocation.report)))?;
+    }
     let summary = Summary {
         tasks: entries.len(),
         ..Summary::default()
@@ -93,6 +106,13 @@ pub fn execute(invocation: Invocation, env: impl Fn(&str) -> Option<String>) -> 
     let summary = summary.map_err(|e| format!("{}: {e}", show(&invocation.report)))?;
     report::compact(&invocation.report).map_err(|e| format!("{}: {e}", show(&invocation.report)))?;
     Ok(summary)
+}
+
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// The tasks still to do: those of `entries` whose last row in an earlier report (`previous`) did
