@@ -209,16 +209,7 @@ async fn attempts(client: Client, job: Arc<JobSettings>, task: Task, options: Op
 }
 
 fn panicked(error: tokio::task::JoinError) -> TaskResult {
-    let payload = error.into_panic();
-    let message = payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_default();
-    TaskResult {
-        code: ResultCode::PermanentFailure,
-        result_string: format!("the task panicked: {message}"),
-    }
+    TaskResult::panicked(&*error.into_panic())
 }
 
 fn progress_bar(len: usize, visible: bool) -> ProgressBar {
