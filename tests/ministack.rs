@@ -174,11 +174,15 @@ impl Drop for Ministack {
     }
 }
 
-/// The function's code: `--zip` a packaged zip, or `--bootstrap` this build's binary.
-fn code() -> [String; 2] {
+/// The function's zip: `EDGE_SIGNER_S3_EVENT_ZIP`, or this build's `s3-event` zipped.
+fn function_zip(stack: &Ministack) -> String {
     match std::env::var("EDGE_SIGNER_S3_EVENT_ZIP") {
-        Ok(zip) if !zip.is_empty() => ["--zip".into(), zip],
-        _ => ["--bootstrap".into(), env!("CARGO_BIN_EXE_s3-event").into()],
+        Ok(zip) if !zip.is_empty() => zip,
+        _ => {
+            let zip = stack.dir.path().join("s3-event.zip").display().to_string();
+            stack.arrangement(&["zip", env!("CARGO_BIN_EXE_s3-event"), "--out", &zip], None, "");
+            zip
+        }
     }
 }
 
@@ -213,6 +217,13 @@ fn dest_key(source_key: &str) -> String {
     format!("{DEST_PREFIX}{}", &source_key[SOURCE_PREFIX.len()..])
 }
 
+/// `arrangement.py setup --zip ZIP ARGS` (space-separated): the uploader's keys and the ARNs.
+fn setup(stack: &Ministack, zip: &str, args: &str) -> Value {
+    let mut all = vec!["setup", "--zip", zip];
+    all.extend(args.split_whitespace());
+    serde_json::from_str(&stack.arrangement(&all, None, "")).expect("setup's JSON")
+}
+
 /// Uploads `files` to `bucket` as `user`; the ETags S3 gave them.
 fn put(stack: &Ministack, user: &Value, bucket: &str, files: &[(String, &[u8], &str, usize)]) -> Vec<String> {
     let mut list = Vec::new();
@@ -228,21 +239,26 @@ fn put(stack: &Ministack, user: &Value, bucket: &str, files: &[(String, &[u8], &
     serde_json::from_str(&etags).expect("a JSON list of ETags")
 }
 
-/// Waits for `keys` in the destination bucket; their index entries and the bucket's listing.
-fn wait(stack: &Ministack, keys: &[String]) -> (Vec<Value>, BTreeSet<String>) {
-    let out = stack.dir.path().join("out");
-    let mut args = vec!["wait".to_owned(), DEST.to_owned()];
-    args.extend(keys.iter().cloned());
-    args.extend([
-        "--out".to_owned(),
-        out.display().to_string(),
-        "--timeout".to_owned(),
-        "60".to_owned(),
-    ]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+/// Waits (up to 60 s) for `keys` in `bucket`, with the user metadata `metadata` (`K=V`) if
+/// given, and downloads them; their index entries and the bucket's listing. On a time-out,
+/// prints `function`'s log.
+fn wait(
+    stack: &Ministack,
+    function: &str,
+    bucket: &str,
+    keys: &[String],
+    metadata: Option<&str>,
+) -> (Vec<Value>, BTreeSet<String>) {
+    let out = stack.dir.path().join(format!("out-{bucket}"));
+    let out_arg = out.display().to_string();
+    let mut args = vec!["wait", bucket, "--out", &out_arg, "--timeout", "60"];
+    args.extend(keys.iter().map(String::as_str));
+    if let Some(metadata) = metadata {
+        args.extend(["--metadata", metadata]);
+    }
     let waited = std::panic::catch_unwind(|| stack.arrangement(&args, None, ""));
     if let Err(panic) = waited {
-        eprintln!("--- the function's log:\n{}", stack.function_log("s3-event"));
+        eprintln!("--- {function}'s log:\n{}", stack.function_log(function));
         std::panic::resume_unwind(panic);
     }
     let index: Value =
@@ -269,53 +285,22 @@ fn read(entry: &Value) -> Vec<u8> {
 fn uploads_under_hostile_keys_are_stripped_into_the_destination() {
     let started = Instant::now();
     let Some(stack) = Ministack::start() else { return };
-    let [code_flag, code] = code();
-
-    let setup = stack.arrangement(
-        &[
-            "setup",
-            &code_flag,
-            &code,
-            "--function",
-            "s3-event",
-            "--source-bucket",
-            SOURCE,
-            "--source-prefix",
-            SOURCE_PREFIX,
-            "--dest-bucket",
-            DEST,
-            "--dest-prefix",
-            DEST_PREFIX,
-            "--exif-suffix",
-            EXIF_SUFFIX,
-        ],
-        None,
-        "",
+    let zip = function_zip(&stack);
+    let arrangement = format!(
+        "--function s3-event --source-bucket {SOURCE} --source-prefix {SOURCE_PREFIX} \
+         --dest-bucket {DEST} --dest-prefix {DEST_PREFIX} --exif-suffix {EXIF_SUFFIX}"
     );
-    let setup: Value = serde_json::from_str(&setup).expect("setup's JSON");
+    let main = setup(&stack, &zip, &arrangement);
     // A second function whose role may read but not write: ministack must refuse its PUT, which
-    // shows that the function signs with its role's credentials and that they are checked.
-    let denied = stack.arrangement(
-        &[
-            "setup",
-            &code_flag,
-            &code,
-            "--function",
-            "s3-event-denied",
-            "--source-bucket",
-            "uploads-denied",
-            "--source-prefix",
-            SOURCE_PREFIX,
-            "--dest-bucket",
-            DEST,
-            "--dest-prefix",
-            "denied/",
-            "--no-put",
-        ],
-        None,
-        "",
+    // shows that the function signs with its role's session credentials and that they are checked.
+    let denied = setup(
+        &stack,
+        &zip,
+        &format!(
+            "--function s3-event-denied --source-bucket uploads-denied --source-prefix {SOURCE_PREFIX} \
+             --dest-bucket {DEST} --dest-prefix denied/ --no-put"
+        ),
     );
-    let denied: Value = serde_json::from_str(&denied).expect("setup's JSON");
 
     let uploads = uploads();
     let mut files: Vec<(String, &[u8], &str, usize)> = uploads
@@ -325,13 +310,9 @@ fn uploads_under_hostile_keys_are_stripped_into_the_destination() {
         .collect();
     // Outside the notification's prefix: no invocation, nothing written.
     files.push(("elsewhere/outside.jpg".into(), JPEG, "image/jpeg", uploads.len()));
-    let etags = put(&stack, &setup["uploader"], SOURCE, &files);
-    put(
-        &stack,
-        &denied["uploader"],
-        "uploads-denied",
-        &[(format!("{SOURCE_PREFIX}refused.jpg"), JPEG, "image/jpeg", 0)],
-    );
+    let etags = put(&stack, &main["uploader"], SOURCE, &files);
+    let refused_upload = [(format!("{SOURCE_PREFIX}refused.jpg"), JPEG, "image/jpeg", 0)];
+    put(&stack, &denied["uploader"], "uploads-denied", &refused_upload);
 
     let mut expected = Vec::new();
     for u in &uploads {
@@ -340,7 +321,7 @@ fn uploads_under_hostile_keys_are_stripped_into_the_destination() {
             expected.push(dest_key(&u.key) + EXIF_SUFFIX);
         }
     }
-    let (objects, listed) = wait(&stack, &expected);
+    let (objects, listed) = wait(&stack, "s3-event", DEST, &expected, None);
 
     for (n, upload) in uploads.iter().enumerate() {
         let key = dest_key(&upload.key);
@@ -371,12 +352,7 @@ fn uploads_under_hostile_keys_are_stripped_into_the_destination() {
             );
             continue;
         }
-        let identifying = exiftool::identifying(&exiftool::read(&body));
-        assert!(
-            identifying.is_empty(),
-            "{key}: exiftool still finds {identifying:?}"
-        );
-        assert!(pixels(&body) == pixels(upload.bytes), "{key}: the pixels changed");
+        assert_stripped(&key, &body, upload.bytes);
         let png = upload.bytes == PNG;
         assert_eq!(
             object["content_type"],
@@ -403,29 +379,121 @@ fn uploads_under_hostile_keys_are_stripped_into_the_destination() {
         }
     }
 
-    // The role without s3:PutObject: its function was invoked and refused, and wrote nothing.
-    let until = Instant::now() + Duration::from_secs(30);
-    let refused = loop {
-        let log = stack.function_log("s3-event-denied");
-        if log.contains("refused.jpg") && log.contains("AccessDenied") {
-            break log;
-        }
-        assert!(
-            Instant::now() < until,
-            "no refusal in the denied function's log:\n{log}"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    };
-    assert!(!refused.contains("ASIA"), "a credential in the log:\n{refused}");
+    // The role without s3:PutObject: its function ran with the role's session (ministack names
+    // it in the refusal), was refused, and wrote nothing.
+    let refused = wait_for_log(&stack, "s3-event-denied", |log| {
+        log.contains("refused.jpg") && log.contains("AccessDenied")
+    });
+    assert!(
+        refused.contains("assumed-role/s3-event-denied-role/s3-event-denied"),
+        "the refusal names the role's session:\n{refused}"
+    );
 
-    // Exactly the expected objects: nothing for the key outside the prefix, nothing from the refused role.
-    let (_, listed) = wait(&stack, &expected[..1]);
+    // Exactly the expected objects: nothing for the key outside the prefix, nothing from the
+    // refused role. (The outputs' bucket has no notification, so nothing comes back.)
+    let (_, listed) = wait(&stack, "s3-event", DEST, &expected[..1], None);
     let expected: BTreeSet<String> = expected.into_iter().collect();
     assert_eq!(
         listed, expected,
         "the destination bucket holds exactly the outputs"
     );
     let log = stack.function_log("s3-event");
-    assert!(!log.contains("ASIA") && !log.contains("outside.jpg"), "{log}");
-    eprintln!("ministack end to end: {:.1} s", started.elapsed().as_secs_f64());
+    assert!(!log.contains("outside.jpg"), "{log}");
+    for log in [&log, &refused] {
+        assert!(
+            !log.contains("ASIA") && !log.contains("AKIA"),
+            "a credential in the log:\n{log}"
+        );
+    }
+    eprintln!(
+        "ministack, into the destination: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// In place (destination = source, `DEST_PREFIX` = `SOURCE_PREFIX`), the function's own write
+/// fires a second real notification: that invocation sees the output marker and writes nothing,
+/// so the chain ends after two invocations.
+#[test]
+fn in_place_the_functions_own_write_comes_back_once_and_ends_there() {
+    let started = Instant::now();
+    let Some(stack) = Ministack::start() else { return };
+    let zip = function_zip(&stack);
+    let arrangement = "--function s3-event-in-place --source-bucket photos --source-prefix in/ \
+                       --dest-bucket photos --dest-prefix in/ --exif-suffix=";
+    let setup = setup(&stack, &zip, arrangement);
+    let key = "in/täglich (1)+2.jpg".to_owned();
+    let etags = put(
+        &stack,
+        &setup["uploader"],
+        "photos",
+        &[(key.clone(), JPEG, "image/jpeg", 7)],
+    );
+
+    let marker = format!("{OUTPUT_MARKER}=1");
+    let (objects, listed) = wait(
+        &stack,
+        "s3-event-in-place",
+        "photos",
+        std::slice::from_ref(&key),
+        Some(&marker),
+    );
+    assert_stripped(&key, &read(&objects[0]), JPEG);
+    assert_eq!(objects[0]["metadata"][SOURCE_ETAG], etags[0].as_str());
+    assert_eq!(objects[0]["metadata"]["index"], "7");
+    assert_eq!(listed, BTreeSet::from([key.clone()]), "no other object");
+
+    // Two invocations for the key: the upload's (stripped) and the output's (its own, no write).
+    let records = |log: &str| log.lines().filter(|l| l.contains("täglich (1)+2.jpg")).count();
+    let log = wait_for_log(&stack, "s3-event-in-place", |log| records(log) >= 2);
+    std::thread::sleep(Duration::from_secs(2));
+    let log_after = stack.function_log("s3-event-in-place");
+    assert_eq!(
+        records(&log_after),
+        2,
+        "the chain did not end at its second invocation:\n{log_after}"
+    );
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("täglich")).collect();
+    assert!(lines[0].contains("stripped"), "{}", lines[0]);
+    assert!(
+        lines[1].contains("bytes_out=0") && !lines[1].contains("stripped"),
+        "the second invocation wrote: {}",
+        lines[1]
+    );
+    let (again, _) = wait(
+        &stack,
+        "s3-event-in-place",
+        "photos",
+        std::slice::from_ref(&key),
+        None,
+    );
+    assert_eq!(
+        read(&again[0]),
+        read(&objects[0]),
+        "the output was not written twice"
+    );
+    eprintln!("ministack, in place: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// exiftool finds nothing identifying in `output`, whose pixels are `original`'s.
+fn assert_stripped(key: &str, output: &[u8], original: &[u8]) {
+    let identifying = exiftool::identifying(&exiftool::read(output));
+    assert!(
+        identifying.is_empty(),
+        "{key}: exiftool still finds {identifying:?}"
+    );
+    assert!(pixels(output) == pixels(original), "{key}: the pixels changed");
+}
+
+/// Polls `function`'s log (up to 30 s) until `done` says so; the log.
+fn wait_for_log(stack: &Ministack, function: &str, done: impl Fn(&str) -> bool) -> String {
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = stack.function_log(function);
+        if done(&log) {
+            return log;
+        }
+        assert!(Instant::now() < until, "{function}'s log, after 30 s:\n{log}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
 }
