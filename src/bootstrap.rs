@@ -109,7 +109,7 @@ pub fn diagnostic(error_type: &str, message: impl ToString) -> Diagnostic {
 }
 
 /// What a panic said (`panic!`'s message), when it said it as a string.
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
+pub fn panic_message(payload: &(dyn Any + Send)) -> &str {
     payload
         .downcast_ref::<&str>()
         .copied()

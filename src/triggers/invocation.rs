@@ -20,6 +20,7 @@ use super::plan::{Action, Destination, SkipReason, SourceObject, plan, too_large
 use super::s3_event::{EventError, EventRecord, parse_event};
 use super::settings::Settings;
 use super::{decode_key, key::KeyError};
+use crate::bootstrap::panic_message;
 use crate::s3::{Client, RequestContext};
 use futures_util::FutureExt;
 use serde::Serialize;
@@ -212,7 +213,7 @@ where
                 } else {
                     match AssertUnwindSafe(work(source, destination)).catch_unwind().await {
                         Ok(outcome) => RecordEnding::Done(outcome),
-                        Err(panic) => RecordEnding::Panicked(panic_message(&*panic)),
+                        Err(panic) => RecordEnding::Panicked(panic_message(&*panic).to_owned()),
                     }
                 };
                 (key, ending)
@@ -283,14 +284,6 @@ fn is_test_event(payload: &[u8]) -> bool {
         event: String,
     }
     serde_json::from_slice::<TestEvent>(payload).is_ok_and(|t| t.event == "s3:TestEvent")
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".to_owned())
 }
 
 #[cfg(test)]
