@@ -85,14 +85,11 @@ impl Ministack {
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
             .port();
-        // The function's processes inherit the server's environment, so it gets a small one.
+        // Its own TMPDIR, where it unpacks the function's code (scripts/ministack passes it on).
         let log = std::fs::File::create(dir.path().join("ministack.log")).expect("a log file");
         let child = Command::new(root().join("scripts/ministack"))
             .args(["serve", &port.to_string()])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("TMPDIR", dir.path())
-            .env("LOG_LEVEL", "INFO")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("a log file"))
             .stderr(log)
@@ -127,8 +124,8 @@ impl Ministack {
     fn arrangement(&self, args: &[&str], as_user: Option<&Value>, stdin: &str) -> String {
         let (key, secret) = match as_user {
             Some(user) => (
-                user["AWS_ACCESS_KEY_ID"].as_str().expect("a key id"),
-                user["AWS_SECRET_ACCESS_KEY"].as_str().expect("a secret"),
+                user["MINISTACK_ACCESS_KEY_ID"].as_str().expect("a key id"),
+                user["MINISTACK_SECRET_ACCESS_KEY"].as_str().expect("a secret"),
             ),
             None => ("test", "test"),
         };
@@ -136,10 +133,8 @@ impl Ministack {
             .arg(root().join("tests/ministack/arrangement.py"))
             .args(args)
             .env("AWS_ENDPOINT_URL", &self.endpoint)
-            .env("AWS_ACCESS_KEY_ID", key)
-            .env("AWS_SECRET_ACCESS_KEY", secret)
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_PROFILE")
+            .env("MINISTACK_ACCESS_KEY_ID", key)
+            .env("MINISTACK_SECRET_ACCESS_KEY", secret)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

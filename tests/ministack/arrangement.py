@@ -3,14 +3,16 @@
 A source bucket whose uploads under a prefix invoke the `s3-event` function (provided.al2023, run
 from its zip) through a real bucket notification, a destination bucket, an execution role with
 only the permissions the function needs, and an IAM user that uploads. tests/ministack.rs runs it;
-a person can too (docs/testing.md):
+a person can too (docs/testing.md), with ministack started by `scripts/ministack start`:
 
     python arrangement.py setup --zip dist/s3-event-al2023.zip   # prints the uploader's keys
-    python arrangement.py put uploads in/photo.jpg photo.jpg
-    python arrangement.py wait public clean/photo.jpg --out DIR
+    python arrangement.py put uploads "in/my photo.jpg" photo.jpg
+    python arrangement.py wait public "clean/my photo.jpg" --out DIR
+    python arrangement.py logs
 
-Every command takes the endpoint from AWS_ENDPOINT_URL and signs with AWS_ACCESS_KEY_ID /
-AWS_SECRET_ACCESS_KEY (ministack's root account `test`/`test` by default).
+Every command talks to AWS_ENDPOINT_URL (ministack, never AWS) and signs with ministack's root
+keys (`test`/`test`), or with MINISTACK_ACCESS_KEY_ID / MINISTACK_SECRET_ACCESS_KEY when set (the
+uploader's, say). It never reads AWS credentials from the environment.
 """
 
 import argparse
@@ -30,14 +32,15 @@ from botocore.exceptions import ClientError
 REGION = "us-east-1"
 
 
-def client(service, **keys):
+def client(service):
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or sys.exit("set AWS_ENDPOINT_URL to ministack's address")
     return boto3.client(
         service,
         endpoint_url=endpoint,
         region_name=REGION,
-        aws_access_key_id=keys.get("key") or os.environ.get("AWS_ACCESS_KEY_ID", "test"),
-        aws_secret_access_key=keys.get("secret") or os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+        aws_access_key_id=os.environ.get("MINISTACK_ACCESS_KEY_ID", "test"),
+        aws_secret_access_key=os.environ.get("MINISTACK_SECRET_ACCESS_KEY", "test"),
+        aws_session_token=None,
         config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
     )
 
@@ -156,7 +159,8 @@ def setup(args):
     iam.put_user_policy(UserName=user, PolicyName="upload", PolicyDocument=json.dumps(upload))
     key = iam.create_access_key(UserName=user)["AccessKey"]
     json.dump({"function_arn": function_arn, "role_arn": role_arn,
-               "uploader": {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}},
+               "uploader": {"MINISTACK_ACCESS_KEY_ID": key["AccessKeyId"],
+                            "MINISTACK_SECRET_ACCESS_KEY": key["SecretAccessKey"]}},
               sys.stdout)
     print()
 
