@@ -185,25 +185,54 @@ struct Upload {
     key: String,
     bytes: &'static [u8],
     content_type: &'static str,
+    /// How it is uploaded: `{}` PutObject, `{"multipart": true}`, `{"copy_from": KEY}`.
+    how: Value,
 }
 
+impl Upload {
+    fn put(key: String, bytes: &'static [u8], content_type: &'static str) -> Self {
+        Self {
+            key,
+            bytes,
+            content_type,
+            how: json!({}),
+        }
+    }
+}
+
+/// Everything uploaded under the prefix: the hostile keys (JPEG and PNG), a text file, a
+/// multipart upload and a copy.
 fn uploads() -> Vec<Upload> {
     let mut all: Vec<Upload> = HOSTILE
         .iter()
         .map(|name| {
-            let png = name.ends_with(".png");
-            Upload {
-                key: format!("{SOURCE_PREFIX}{name}"),
-                bytes: if png { PNG } else { JPEG },
-                // What the upload says does not matter: a stripped image gets its format's type.
-                content_type: "application/octet-stream",
-            }
+            let bytes = if name.ends_with(".png") { PNG } else { JPEG };
+            // What the upload says does not matter: a stripped image gets its format's type.
+            Upload::put(
+                format!("{SOURCE_PREFIX}{name}"),
+                bytes,
+                "application/octet-stream",
+            )
         })
         .collect();
+    let text = "text/plain; charset=utf-8";
+    all.push(Upload::put(
+        format!("{SOURCE_PREFIX}notes/readme.txt"),
+        TEXT,
+        text,
+    ));
+    // ObjectCreated:CompleteMultipartUpload (an ETag `md5-1`) and ObjectCreated:Copy.
     all.push(Upload {
-        key: format!("{SOURCE_PREFIX}notes/readme.txt"),
-        bytes: TEXT,
-        content_type: "text/plain; charset=utf-8",
+        key: format!("{SOURCE_PREFIX}multi part ü.png"),
+        bytes: PNG,
+        content_type: "image/png",
+        how: json!({ "multipart": true }),
+    });
+    all.push(Upload {
+        key: format!("{SOURCE_PREFIX}copies/plain copy.jpg"),
+        bytes: JPEG,
+        content_type: "image/jpeg",
+        how: json!({ "copy_from": format!("{SOURCE_PREFIX}{}", HOSTILE[0]) }),
     });
     all
 }
@@ -219,16 +248,21 @@ fn setup(stack: &Ministack, zip: &str, args: &str) -> Value {
     serde_json::from_str(&stack.arrangement(&all, None, "")).expect("setup's JSON")
 }
 
-/// Uploads `files` to `bucket` as `user`; the ETags S3 gave them.
-fn put(stack: &Ministack, user: &Value, bucket: &str, files: &[(String, &[u8], &str, usize)]) -> Vec<String> {
+/// Uploads `uploads` to `bucket` as `user`, in order, each with the user metadata `index` = its
+/// position; the ETags S3 gave them.
+fn put(stack: &Ministack, user: &Value, bucket: &str, uploads: &[Upload]) -> Vec<String> {
     let mut list = Vec::new();
-    for (n, (key, bytes, content_type, index)) in files.iter().enumerate() {
+    for (n, upload) in uploads.iter().enumerate() {
         let path = stack.dir.path().join(format!("upload-{bucket}-{n}"));
-        std::fs::write(&path, bytes).expect("write an upload");
-        list.push(json!({
-            "bucket": bucket, "key": key, "file": path, "content_type": content_type,
-            "cache_control": "max-age=60", "metadata": { "index": index.to_string() },
-        }));
+        std::fs::write(&path, upload.bytes).expect("write an upload");
+        let mut entry = json!({
+            "bucket": bucket, "key": upload.key, "file": path, "content_type": upload.content_type,
+            "cache_control": "max-age=60", "metadata": { "index": n.to_string() },
+        });
+        for (name, value) in upload.how.as_object().expect("an object") {
+            entry[name] = value.clone();
+        }
+        list.push(entry);
     }
     let etags = stack.arrangement(&["put", "-"], Some(user), &Value::from(list).to_string());
     serde_json::from_str(&etags).expect("a JSON list of ETags")
@@ -297,17 +331,23 @@ fn uploads_under_hostile_keys_are_stripped_into_the_destination() {
         ),
     );
 
-    let uploads = uploads();
-    let mut files: Vec<(String, &[u8], &str, usize)> = uploads
-        .iter()
-        .enumerate()
-        .map(|(n, u)| (u.key.clone(), u.bytes, u.content_type, n))
-        .collect();
+    let mut uploads = uploads();
     // Outside the notification's prefix: no invocation, nothing written.
-    files.push(("elsewhere/outside.jpg".into(), JPEG, "image/jpeg", uploads.len()));
-    let etags = put(&stack, &main["uploader"], SOURCE, &files);
-    let refused_upload = [(format!("{SOURCE_PREFIX}refused.jpg"), JPEG, "image/jpeg", 0)];
-    put(&stack, &denied["uploader"], "uploads-denied", &refused_upload);
+    uploads.push(Upload::put("elsewhere/outside.jpg".into(), JPEG, "image/jpeg"));
+    let etags = put(&stack, &main["uploader"], SOURCE, &uploads);
+    uploads.pop();
+    let refused = Upload::put(format!("{SOURCE_PREFIX}refused.jpg"), JPEG, "image/jpeg");
+    put(&stack, &denied["uploader"], "uploads-denied", &[refused]);
+
+    let multipart = uploads
+        .iter()
+        .position(|u| u.how["multipart"] == true)
+        .expect("one");
+    assert!(
+        etags[multipart].ends_with("-1"),
+        "a multipart ETag: {}",
+        etags[multipart]
+    );
 
     let mut expected = Vec::new();
     for u in &uploads {
@@ -422,7 +462,7 @@ fn in_place_the_functions_own_write_comes_back_once_and_ends_there() {
         &stack,
         &setup["uploader"],
         "photos",
-        &[(key.clone(), JPEG, "image/jpeg", 7)],
+        &[Upload::put(key.clone(), JPEG, "image/jpeg")],
     );
 
     let marker = format!("{OUTPUT_MARKER}=1");
@@ -435,7 +475,7 @@ fn in_place_the_functions_own_write_comes_back_once_and_ends_there() {
     );
     assert_stripped(&key, &read(&objects[0]), JPEG);
     assert_eq!(objects[0]["metadata"][SOURCE_ETAG], etags[0].as_str());
-    assert_eq!(objects[0]["metadata"]["index"], "7");
+    assert_eq!(objects[0]["metadata"]["index"], "0");
     assert_eq!(listed, BTreeSet::from([key.clone()]), "no other object");
 
     // Two invocations for the key: the upload's (stripped) and the output's (its own, no write).

@@ -146,7 +146,8 @@ def setup(args):
         },
     )
 
-    # The uploader: an IAM user whose signed PUTs ministack verifies.
+    # The uploader: an IAM user whose signed requests ministack verifies (it may read its uploads,
+    # which CopyObject needs).
     user = f"{args.function}-uploader"
     try:
         iam.create_user(UserName=user)
@@ -154,7 +155,8 @@ def setup(args):
         pass
     upload = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{args.source_bucket}/*"}],
+        "Statement": [{"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
+                       "Resource": f"arn:aws:s3:::{args.source_bucket}/*"}],
     }
     iam.put_user_policy(UserName=user, PolicyName="upload", PolicyDocument=json.dumps(upload))
     key = iam.create_access_key(UserName=user)["AccessKey"]
@@ -166,21 +168,35 @@ def setup(args):
 
 
 def put(args):
-    """Uploads one file (BUCKET KEY FILE), or a JSON list on stdin (BUCKET `-`) of
-    {bucket, key, file, content_type, cache_control, metadata}; prints the ETags S3 answered."""
+    """Uploads one file (BUCKET KEY FILE), or a JSON list on stdin (BUCKET `-`) of {bucket, key,
+    file, content_type, cache_control, metadata}, each with PutObject, or with "multipart": true
+    as a one-part multipart upload, or with "copy_from": KEY as a CopyObject of that key (the
+    given headers and metadata replacing its own); prints the ETags S3 answered."""
     s3 = client("s3")
     uploads = (json.load(sys.stdin) if args.bucket == "-" else
                [{"bucket": args.bucket, "key": args.key, "file": args.file}])
     etags = []
     for u in uploads:
-        extra = {}
+        extra = {"Metadata": u.get("metadata", {})}
         if u.get("content_type"):
             extra["ContentType"] = u["content_type"]
         if u.get("cache_control"):
             extra["CacheControl"] = u["cache_control"]
-        with open(u["file"], "rb") as f:
-            answer = s3.put_object(Bucket=u["bucket"], Key=u["key"], Body=f.read(), Metadata=u.get("metadata", {}), **extra)
-        etags.append(answer["ETag"].strip('"'))
+        target = {"Bucket": u["bucket"], "Key": u["key"]}
+        if u.get("copy_from"):
+            answer = s3.copy_object(**target, CopySource={"Bucket": u["bucket"], "Key": u["copy_from"]},
+                                    MetadataDirective="REPLACE", **extra)
+            etag = answer["CopyObjectResult"]["ETag"]
+        elif u.get("multipart"):
+            upload_id = s3.create_multipart_upload(**target, **extra)["UploadId"]
+            with open(u["file"], "rb") as f:
+                part = s3.upload_part(**target, UploadId=upload_id, PartNumber=1, Body=f.read())
+            etag = s3.complete_multipart_upload(**target, UploadId=upload_id, MultipartUpload={
+                "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})["ETag"]
+        else:
+            with open(u["file"], "rb") as f:
+                etag = s3.put_object(**target, Body=f.read(), **extra)["ETag"]
+        etags.append(etag.strip('"'))
     json.dump(etags, sys.stdout)
     print()
 
