@@ -528,7 +528,11 @@ fn wait_for_log(stack: &Ministack, function: &str, done: impl Fn(&str) -> bool) 
         if done(&log) {
             return log;
         }
-        assert!(Instant::now() < until, "{function}'s log, after 30 s:\n{log}");
+        assert!(
+            Instant::now() < until,
+            "{function}'s log, after 30 s:\n{log}\n--- ministack's log:\n{}",
+            stack.log()
+        );
         std::thread::sleep(Duration::from_millis(250));
     }
 }

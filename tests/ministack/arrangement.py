@@ -110,6 +110,14 @@ def setup(args):
             sys.exit(f"{args.zip}: no bootstrap at the root")
     with open(args.zip, "rb") as f:
         code = f.read()
+    # The log group made before the first invocation, as a template does: ministack creates a
+    # missing one at each invocation's end without a lock, so two invocations ending together
+    # can each make it and one's log is lost.
+    logs = client("logs")
+    try:
+        logs.create_log_group(logGroupName=f"/aws/lambda/{args.function}")
+    except logs.exceptions.ResourceAlreadyExistsException:
+        pass
     try:
         lam.delete_function(FunctionName=args.function)
     except lam.exceptions.ResourceNotFoundException:
