@@ -1,5 +1,6 @@
-//! The deployment templates (`deploy/edge.yaml`, us-east-1; `deploy/template.yaml`, any region) read
-//! as CloudFormation reads them, short-form tags included, and checked for the security properties the
+//! The deployment templates (`deploy/edge.yaml`, us-east-1; `deploy/template.yaml`, any region; and
+//! `deploy/upload.yaml`, the upload and backfill stack, checked in `deploy_template/upload.rs`) read as
+//! CloudFormation reads them, short-form tags included, and checked for the security properties the
 //! system relies on. Each check returns the first violation it finds, so that the tests at the end can
 //! show every check rejecting a mutated copy of the templates.
 
@@ -62,11 +63,12 @@ fn parse(text: &str) -> Result<Value, String> {
     to_json(yaml)
 }
 
-/// Both stacks, as deployed together.
+/// Both stacks of the on-read system, as deployed together, and the upload stack (deployed alone).
 #[derive(Clone)]
 struct System {
     edge: Value,
     main: Value,
+    upload: Value,
 }
 
 fn read_system() -> System {
@@ -78,6 +80,7 @@ fn read_system() -> System {
     System {
         edge: read("edge.yaml"),
         main: read("template.yaml"),
+        upload: read("upload.yaml"),
     }
 }
 
@@ -147,9 +150,14 @@ fn named_resource(value: &Value) -> Option<&str> {
 /// The bucket: every public-access block on, default encryption, a policy denying plain HTTP, no public
 /// grant of any kind.
 fn check_bucket(system: &System) -> Check {
-    let t = &system.main;
-    let (bucket, resource) = the_one(t, "AWS::S3::Bucket")?;
-    let properties = &resource["Properties"];
+    let (bucket, _) = the_one(&system.main, "AWS::S3::Bucket")?;
+    check_private_bucket(&system.main, bucket)
+}
+
+/// One bucket of a template: every public-access block on, default encryption, exactly one policy,
+/// which denies plain HTTP and grants nothing to `*`.
+fn check_private_bucket(t: &Value, bucket: &str) -> Check {
+    let properties = &resources(t)[bucket]["Properties"];
     let block = &properties["PublicAccessBlockConfiguration"];
     for flag in [
         "BlockPublicAcls",
@@ -158,23 +166,23 @@ fn check_bucket(system: &System) -> Check {
         "RestrictPublicBuckets",
     ] {
         ensure(block[flag] == json!(true), || {
-            format!("bucket: {flag} is not true")
+            format!("{bucket}: {flag} is not true")
         })?;
     }
     let rules = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         .as_array()
         .filter(|rules| !rules.is_empty())
-        .ok_or("bucket: no BucketEncryption")?;
+        .ok_or(format!("{bucket}: no BucketEncryption"))?;
     for rule in rules {
         let algorithm = rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"].as_str();
         ensure(
             matches!(algorithm, Some("AES256" | "aws:kms" | "aws:kms:dsse")),
-            || format!("bucket: encryption rule without an algorithm: {rule}"),
+            || format!("{bucket}: encryption rule without an algorithm: {rule}"),
         )?;
     }
     for public in ["AccessControl", "WebsiteConfiguration", "CorsConfiguration"] {
         ensure(properties.get(public).is_none(), || {
-            format!("bucket: {public} is set")
+            format!("{bucket}: {public} is set")
         })?;
     }
 
@@ -184,7 +192,7 @@ fn check_bucket(system: &System) -> Check {
         .collect();
     let [(_, policy)] = policies.as_slice() else {
         return Err(format!(
-            "bucket: expected one bucket policy, found {}",
+            "{bucket}: expected one bucket policy, found {}",
             policies.len()
         ));
     };
@@ -199,12 +207,12 @@ fn check_bucket(system: &System) -> Check {
             && s["Condition"]["Bool"]["aws:SecureTransport"] == "false"
     });
     ensure(tls_only, || {
-        "bucket: no statement denying s3:* without aws:SecureTransport".into()
+        format!("{bucket}: no statement denying s3:* without aws:SecureTransport")
     })?;
     for statement in statements(document) {
         if statement["Effect"] == "Allow" {
             ensure(!statement["Principal"].to_string().contains("\"*\""), || {
-                format!("bucket policy: a public Allow: {statement}")
+                format!("{bucket} policy: a public Allow: {statement}")
             })?;
         }
     }
@@ -298,32 +306,65 @@ fn check_least_privilege(template: &Value, role: &str) -> Check {
             format!("{role}: a statement without Resource")
         })?;
         for resource in resources {
-            if get_att(resource).is_some() {
-                continue; // a resource of this template
-            }
-            let arn = text(resource).ok_or(format!("{role}: resource {resource} is not an ARN"))?;
-            ensure(arn != "*", || format!("{role}: resource *"))?;
-            // `${AWS::AccountId}` holds colons of its own: split on the ARN's colons only.
-            let arn = arn.replace("${AWS::", "${AWS.");
-            let fields: Vec<&str> = arn.splitn(6, ':').collect();
-            let [scheme, _partition, service, region, account, rest] = fields.as_slice() else {
-                return Err(format!("{role}: resource {arn} is not an ARN"));
-            };
-            ensure(*scheme == "arn" && !service.contains('*'), || {
-                format!("{role}: resource {arn}")
-            })?;
-            ensure(*account == "${AWS.AccountId}", || {
-                format!("{role}: resource {arn} is not in this account")
-            })?;
-            ensure(!region.contains('*') || *service == "logs", || {
-                format!("{role}: resource {arn} in any region")
-            })?;
-            ensure(!rest.is_empty() && *rest != "*", || {
-                format!("{role}: resource {arn} is a wildcard")
-            })?;
+            check_resource(template, role, resource)?;
         }
     }
     Ok(())
+}
+
+/// One resource of a role's statement: a resource of this template (`!GetAtt X.Arn`, `${X.Arn}/…`, the
+/// version or alias SAM publishes, `!Ref F.Version`), either branch of an `!If`, or an ARN of this account that
+/// is no wildcard. S3 bucket and object ARNs have no region or account; their bucket part must then be
+/// a name without `*`.
+fn check_resource(template: &Value, role: &str, resource: &Value) -> Check {
+    if let Some(arms) = resource.get("Fn::If").and_then(Value::as_array) {
+        for arm in arms.iter().skip(1) {
+            check_resource(template, role, arm)?;
+        }
+        return Ok(());
+    }
+    if get_att(resource).is_some() {
+        return Ok(()); // a resource of this template
+    }
+    let ours = |name: &str| resources(template).contains_key(name);
+    let published =
+        reference(resource).and_then(|r| r.strip_suffix(".Version").or_else(|| r.strip_suffix(".Alias")));
+    if let Some(function) = published {
+        return ensure(ours(function), || {
+            format!("{role}: resource {resource} is not a version of this template")
+        });
+    }
+    let arn = text(resource).ok_or(format!("{role}: resource {resource} is not an ARN"))?;
+    ensure(arn != "*", || format!("{role}: resource *"))?;
+    if let Some((name, _)) = arn.strip_prefix("${").and_then(|a| a.split_once(".Arn}")) {
+        return ensure(ours(name), || {
+            format!("{role}: resource {arn} is not one of this template")
+        });
+    }
+    // `${AWS::AccountId}` holds colons of its own: split on the ARN's colons only.
+    let arn = arn.replace("${AWS::", "${AWS.");
+    let fields: Vec<&str> = arn.splitn(6, ':').collect();
+    let [scheme, _partition, service, region, account, rest] = fields.as_slice() else {
+        return Err(format!("{role}: resource {arn} is not an ARN"));
+    };
+    ensure(*scheme == "arn" && !service.contains('*'), || {
+        format!("{role}: resource {arn}")
+    })?;
+    if *service == "s3" && region.is_empty() && account.is_empty() {
+        let bucket = rest.split('/').next().unwrap_or_default();
+        return ensure(!bucket.is_empty() && !bucket.contains('*'), || {
+            format!("{role}: resource {arn} is a wildcard")
+        });
+    }
+    ensure(*account == "${AWS.AccountId}", || {
+        format!("{role}: resource {arn} is not in this account")
+    })?;
+    ensure(!region.contains('*') || *service == "logs", || {
+        format!("{role}: resource {arn} in any region")
+    })?;
+    ensure(!rest.is_empty() && *rest != "*", || {
+        format!("{role}: resource {arn} is a wildcard")
+    })
 }
 
 fn called_via_object_lambda(statement: &Value) -> bool {
@@ -813,8 +854,13 @@ fn check_all(system: &System) -> Check {
     check_edge_role(system)?;
     check_edge_function(system)?;
     check_transform(system)?;
-    check_cloudfront(system)
+    check_cloudfront(system)?;
+    upload::check_upload(system)
 }
+
+// deploy/upload.yaml: its checks, and their tests.
+#[path = "deploy_template/upload.rs"]
+mod upload;
 
 // ---- The templates as shipped ----
 

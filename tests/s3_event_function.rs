@@ -8,8 +8,6 @@
 
 #[path = "support/exiftool.rs"]
 mod exiftool;
-#[path = "support/images.rs"]
-mod images;
 #[path = "support/runtime_api.rs"]
 mod runtime_api;
 #[path = "support/s3_proxy.rs"]
@@ -321,9 +319,9 @@ fn methods(log: &[Logged]) -> Vec<String> {
     log.iter().map(|l| format!("{} {}", l.method, l.path)).collect()
 }
 
-/// The destination holds `source` stripped (or copied when `format` is `None`), with the source's
-/// headers (a stripped image with its own content type), user metadata and the output marker; the
-/// source is untouched.
+/// The destination holds `source` stripped and labelled `content_type` (or, when that is `None`,
+/// copied as it was, with its own), with the source's other content headers, its user metadata and
+/// the output marker.
 async fn assert_output(
     client: &Client,
     source: &Uploaded,

@@ -23,6 +23,7 @@ mod orientation;
 mod png;
 mod png_raw_profile;
 mod query;
+pub mod summary;
 mod webp;
 
 pub use error::TransformError;

@@ -1,5 +1,5 @@
 //! One invocation of the `s3-event` function: every record of the event planned
-//! ([`plan()`](super::plan())), done ([`process`](super::process)) and logged, one after another.
+//! ([`plan()`](super::plan())), done ([`process`]) and logged, one after another.
 //!
 //! S3 invokes the function asynchronously and retries a failed invocation twice; a failure fails
 //! the whole event, every record in it

@@ -9,6 +9,7 @@
 //! - [`object`]: one planned record done against S3 (HEAD, GET, strip or copy, conditional PUT).
 //! - [`invocation`]: one invocation of the `s3-event` function: every record planned, done and
 //!   logged; a failure a retry may help fails the invocation, naming the keys.
+//! - [`batch`]: the S3 Batch Operations trigger (backfill): one task of a job, by the same work.
 
 #[cfg(feature = "triggers")]
 pub mod batch;
@@ -26,6 +27,6 @@ pub use invocation::{InvocationError, RecordEnding, RecordReport, Summary, handl
 pub use key::{KeyError, decode_key};
 #[cfg(all(feature = "s3", feature = "transform"))]
 pub use object::{OUTPUT_MARKER, ObjectOutcome, SOURCE_ETAG, process};
-pub use plan::{Action, Destination, SkipReason, SourceObject, plan, too_large};
+pub use plan::{Action, Destination, SkipReason, SourceObject, plan, plan_object, too_large};
 pub use s3_event::{EventError, EventRecord, S3Event, parse_event};
 pub use settings::{Settings, SettingsError};

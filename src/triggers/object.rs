@@ -349,7 +349,7 @@ fn bare(etag: &str) -> &str {
 }
 
 /// A failed request as an outcome. `source_read`: a 404 means the source is gone.
-fn failure(operation: &str, key: &str, error: s3::Error, source_read: bool) -> ObjectOutcome {
+pub(crate) fn failure(operation: &str, key: &str, error: s3::Error, source_read: bool) -> ObjectOutcome {
     let reason = format!("{operation} {key:?}: {error}");
     if source_read && error.is_not_found() {
         ObjectOutcome::Missing

@@ -74,7 +74,20 @@ pub fn plan(record: &EventRecord, settings: &Settings) -> Action {
         Ok(key) => key,
         Err(error) => return skip(SkipReason::InvalidKey(error)),
     };
-    let bucket = &record.s3.bucket.name;
+    let source = SourceObject {
+        bucket: record.s3.bucket.name.clone(),
+        key,
+        version_id: object.version_id.clone(),
+        etag: object.e_tag.clone(),
+    };
+    plan_object(source, settings)
+}
+
+/// The same decision for an object already named by its decoded key (the batch trigger's
+/// tasks): skip it as an output or outside the source prefix, or process it into the destination.
+pub fn plan_object(source: SourceObject, settings: &Settings) -> Action {
+    let skip = |reason| Action::Skip { reason };
+    let (bucket, key) = (&source.bucket, &source.key);
     let dest_bucket = settings.dest_bucket.as_deref().unwrap_or(bucket);
     let in_place = dest_bucket == bucket && settings.dest_prefix == settings.source_prefix;
     // Checked before the source prefix: with outputs under the source prefix (`` to `out/`),
@@ -89,15 +102,7 @@ pub fn plan(record: &EventRecord, settings: &Settings) -> Action {
         bucket: dest_bucket.to_owned(),
         key: format!("{}{rest}", settings.dest_prefix),
     };
-    Action::Process {
-        source: SourceObject {
-            bucket: bucket.clone(),
-            key,
-            version_id: object.version_id.clone(),
-            etag: object.e_tag.clone(),
-        },
-        destination,
-    }
+    Action::Process { source, destination }
 }
 
 /// Whether an object of `size` bytes (the record's, when it has one) is above

@@ -148,6 +148,8 @@ struct State {
     exchanges: Vec<Exchange>,
     violations: Vec<String>,
     next_polls: usize,
+    /// Given to each invocation from now on; `None`: [`INVOCATION_BUDGET`].
+    budget: Option<Duration>,
     invocations: u64,
     stopping: bool,
     waiters: Vec<Waiter>,
@@ -293,6 +295,12 @@ impl RuntimeApi {
     /// `127.0.0.1:PORT`, the value for `AWS_LAMBDA_RUNTIME_API`.
     pub fn address(&self) -> String {
         self.shared.address.to_string()
+    }
+
+    /// Gives each invocation handed out from now on `budget` instead of [`INVOCATION_BUDGET`] (a
+    /// near deadline, without waiting 30 s).
+    pub fn set_invocation_budget(&self, budget: Duration) {
+        self.shared.update(|state| state.budget = Some(budget));
     }
 
     /// Queues an event and returns the request id it will be handed out with.
@@ -513,7 +521,7 @@ fn next(exchange: Exchange, shared: &Shared) -> Option<Vec<u8>> {
         state.next_polls += 1;
         state.exchanges.push(exchange);
     });
-    let (id, payload) = loop {
+    let (id, payload, budget) = loop {
         let mut state = shared.wait_until(None, |s| s.stopping || !s.queue.is_empty());
         if state.stopping {
             return None;
@@ -522,13 +530,13 @@ fn next(exchange: Exchange, shared: &Shared) -> Option<Vec<u8>> {
         if let Some(event) = state.queue.pop_front() {
             state.delivered.insert(event.0.clone(), Instant::now());
             wake_ready(&state);
-            break event;
+            break (event.0, event.1, state.budget.unwrap_or(INVOCATION_BUDGET));
         }
     };
     let deadline = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
-        .saturating_add(INVOCATION_BUDGET)
+        .saturating_add(budget)
         .as_millis()
         .to_string();
     Some(response(
