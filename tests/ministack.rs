@@ -72,11 +72,16 @@ impl Ministack {
             .output();
         let venv = match install {
             Ok(out) if out.status.success() => PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()),
-            failed if in_ci() => panic!("scripts/ministack could not install ministack: {failed:?}"),
             failed => {
-                eprintln!(
-                    "NOTE: scripts/ministack could not install ministack ({failed:?}). Skipped outside CI."
+                let why = match failed {
+                    Ok(out) => out.status.to_string(),
+                    Err(e) => e.to_string(),
+                };
+                assert!(
+                    !in_ci(),
+                    "scripts/ministack could not install ministack ({why}); its messages are above"
                 );
+                eprintln!("NOTE: scripts/ministack could not install ministack ({why}). Skipped outside CI.");
                 return None;
             }
         };
