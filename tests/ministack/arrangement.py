@@ -81,6 +81,9 @@ def zip_bootstrap(args):
 
 
 def setup(args):
+    """Buckets, the execution role and its policy, the function (replaced if there), the bucket
+    notification (ObjectCreated:*, prefix filter) and the uploader; prints the ARNs and the
+    uploader's keys as JSON."""
     iam, s3, lam = client("iam"), client("s3"), client("lambda")
     ensure_bucket(s3, args.source_bucket)
     ensure_bucket(s3, args.dest_bucket)
