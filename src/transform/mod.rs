@@ -10,7 +10,8 @@
 //! - [`exif_json`]: every EXIF field as JSON, grouped by IFD.
 //! - [`show_exif`]: whether a query string asks for the JSON.
 //!
-//! Containers are parsed with img-parts, EXIF with kamadak-exif. No I/O, no panics on any input.
+//! JPEG segments are walked in place (`jpeg_segments.rs`), PNG and WebP containers parsed with
+//! img-parts, EXIF with kamadak-exif. No I/O, no panics on any input.
 
 mod error;
 mod exif_budget;
@@ -19,6 +20,7 @@ mod format;
 mod jpeg;
 mod jpeg_markers;
 mod jpeg_scans;
+mod jpeg_segments;
 mod orientation;
 mod png;
 mod png_raw_profile;
@@ -102,13 +104,21 @@ pub fn exif_json(input: &[u8]) -> Result<ExifReport, TransformError> {
     let Some(format) = image_format(input)? else {
         return Ok(ExifReport::NotAnImage);
     };
+    // A JPEG's block is a slice of the input; PNG's and WebP's are img-parts' own.
+    let owned;
     let block = match format {
         ImageFormat::Jpeg => jpeg::exif_block(input)?,
-        ImageFormat::Png => png::exif_block(input)?,
-        ImageFormat::WebP => webp::exif_block(input)?,
+        ImageFormat::Png => {
+            owned = png::exif_block(input)?;
+            owned.as_deref()
+        }
+        ImageFormat::WebP => {
+            owned = webp::exif_block(input)?;
+            owned.as_deref()
+        }
     };
     let exif = match block {
-        Some(tiff) => Some(orientation::read_exif(&tiff, format)?),
+        Some(tiff) => Some(orientation::read_exif(tiff, format)?),
         None => None,
     };
     let json = exif_json::to_json(exif.as_ref())
