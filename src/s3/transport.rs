@@ -5,7 +5,8 @@
 use super::error::Error;
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, header};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::{self, connect::HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -17,6 +18,8 @@ use std::time::{Duration, Instant};
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest error body read (for its code and message); the rest is not read.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// The most allocated for a 2xx body before its bytes arrive; a longer body grows the buffer.
+const PREALLOCATE_LIMIT: u64 = 64 << 20;
 
 /// An HTTP/1.1 client for `https://` (rustls with the ring provider and the Mozilla root
 /// certificates compiled in: no OpenSSL, no certificate files read at start) and plain `http://`
@@ -110,12 +113,7 @@ impl Transport {
             if declared.is_some_and(|length| length > max_body) {
                 return Err(Error::TooLarge { limit: max_body });
             }
-            let cap = usize::try_from(max_body).unwrap_or(usize::MAX);
-            match Limited::new(body, cap).collect().await {
-                Ok(collected) => collected.to_bytes(),
-                Err(e) if e.is::<LengthLimitError>() => return Err(Error::TooLarge { limit: max_body }),
-                Err(_) => return Err(Error::Interrupted),
-            }
+            read_bounded(body, declared, max_body).await?
         } else {
             // An error document is small; one cut short or broken is read as far as it came.
             Limited::new(body, ERROR_BODY_LIMIT)
@@ -130,6 +128,32 @@ impl Transport {
             body,
         })
     }
+}
+
+/// Reads a 2xx body of at most `max_body` bytes into one buffer, allocated once at its declared
+/// length (at most [`PREALLOCATE_LIMIT`]: a length is a claim, not yet bytes), each frame copied
+/// in and released as it comes, so hyper reuses its read buffer. [`Error::TooLarge`] as soon as
+/// the bytes pass `max_body`, the rest unread; [`Error::Interrupted`] when the body breaks off.
+async fn read_bounded(body: Incoming, declared: Option<u64>, max_body: u64) -> Result<Bytes, Error> {
+    let too_large = Error::TooLarge { limit: max_body };
+    let capacity = declared.unwrap_or(0).min(max_body).min(PREALLOCATE_LIMIT);
+    let mut buffer = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    let mut body = std::pin::pin!(body);
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(|_| Error::Interrupted)?.into_data() else {
+            continue; // trailers
+        };
+        let total = buffer.len() as u64 + data.len() as u64;
+        if total > max_body {
+            return Err(too_large);
+        }
+        if buffer.is_empty() && declared == Some(data.len() as u64) {
+            // The whole body in one frame: kept without a copy.
+            return Ok(data);
+        }
+        buffer.extend_from_slice(&data);
+    }
+    Ok(Bytes::from(buffer))
 }
 
 /// `allowed` rounded up to whole milliseconds, for a message that reads as the limit that was set.
