@@ -8,8 +8,8 @@ mod s3s;
 use aws_credential_types::Credentials;
 use bytes::Bytes;
 use edge_signer::s3::{
-    Client, Config, ContentHeaders, Error, Metadata, ObjectRef, Operation, PutObject, RequestContext, Signer,
-    Transport, WriteCondition, build_request,
+    CHECKSUM_CRC32_HEADER, Client, Config, ContentHeaders, Error, Metadata, ObjectRef, Operation, PutObject,
+    RequestContext, ServiceError, Signer, Transport, WriteCondition, build_request,
 };
 use edge_signer::sigv4::SigningKeyCache;
 use s3s::S3sFs;
@@ -479,8 +479,18 @@ fn signatures_match_aws_sigv4() {
                             .build()
                             .unwrap()
                             .into();
-                    let body = if ours.body().is_empty() {
-                        aws::SignableBody::Bytes(&[])
+                    // A PUT over HTTPS signs UNSIGNED-PAYLOAD and sends its CRC32 (a signed
+                    // header, handed to aws-sigv4 with the others); over HTTP, the body's SHA-256.
+                    let https = ours.uri().scheme_str() == Some("https");
+                    let put = ours.method() == http::Method::PUT;
+                    assert_eq!(
+                        ours.headers().get(CHECKSUM_CRC32_HEADER).is_some(),
+                        put && https,
+                        "{}",
+                        ours.uri()
+                    );
+                    let body = if put && https {
+                        aws::SignableBody::UnsignedPayload
                     } else {
                         aws::SignableBody::Bytes(ours.body())
                     };
@@ -508,4 +518,99 @@ fn signatures_match_aws_sigv4() {
         }
     }
     assert_eq!(checked, 3 * 2 * HOSTILE_KEYS.len() * 3);
+}
+
+/// A PUT as sent over HTTPS (`UNSIGNED-PAYLOAD`, `x-amz-checksum-crc32`) is accepted by s3s-fs,
+/// which checks the checksum, and the same PUT with one byte of its body changed is refused with
+/// `BadDigest`. s3s-fs speaks plain HTTP only: the request is built for `https://` on its port
+/// and sent over `http://`, which the signature does not cover (it signs host, path, query and
+/// headers, not the scheme). Also a body of several MB read back whole, in one buffer.
+#[tokio::test]
+async fn an_unsigned_payload_put_is_checked_by_its_crc32() {
+    let Some(server) = S3sFs::start(&[BUCKET]) else {
+        return;
+    };
+    let https = config(&server.endpoint.replace("http://", "https://"));
+    let credentials = credentials(s3s::SECRET_KEY);
+    let keys = SigningKeyCache::new();
+    let transport = Transport::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // 5 MB that do not repeat (xorshift), so a misplaced frame would show.
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let body: Vec<u8> = (0..5_000_003)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let body = Bytes::from(body);
+    let put = |key: &'static str| PutObject {
+        bucket: BUCKET,
+        key,
+        body: body.clone(),
+        content: content(),
+        metadata: metadata(key),
+        condition: None,
+    };
+    let over_http = |mut request: http::Request<Bytes>| {
+        let uri = request.uri().to_string().replacen("https://", "http://", 1);
+        *request.uri_mut() = uri.parse().unwrap();
+        request
+    };
+    let signer = Signer {
+        config: &https,
+        credentials: &credentials,
+        time: std::time::SystemTime::now(),
+        keys: &keys,
+    };
+
+    let good = put("unsigned/good.bin");
+    let request = build_request(Operation::PutObject(&good), &signer, None).unwrap();
+    assert_eq!(request.headers()["x-amz-content-sha256"], "UNSIGNED-PAYLOAD");
+    assert!(request.headers().contains_key(CHECKSUM_CRC32_HEADER));
+    let answer = transport
+        .send(over_http(request), deadline, 64 << 10)
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+
+    let bad = put("unsigned/bad.bin");
+    let mut request = build_request(Operation::PutObject(&bad), &signer, None).unwrap();
+    let mut corrupted = body.to_vec();
+    corrupted[2_500_000] ^= 0x01;
+    *request.body_mut() = Bytes::from(corrupted);
+    let answer = transport
+        .send(over_http(request), deadline, 64 << 10)
+        .await
+        .unwrap();
+    let error = ServiceError::parse(answer.status, &answer.body, None);
+    assert_eq!(
+        (error.status, error.code.as_str()),
+        (400, "BadDigest"),
+        "{error:?}"
+    );
+
+    // The object stored by the good PUT, read back whole by the client over HTTP.
+    let client = client(&server.endpoint, s3s::SECRET_KEY);
+    let object = client
+        .get_object(
+            &ObjectRef::new(BUCKET, "unsigned/good.bin"),
+            5_000_003,
+            &context(20),
+        )
+        .await
+        .unwrap();
+    assert_eq!(object.head.metadata, metadata("unsigned/good.bin"));
+    assert!(object.body == body, "the body read back differs");
+    let error = client
+        .get_object(
+            &ObjectRef::new(BUCKET, "unsigned/good.bin"),
+            5_000_002,
+            &context(20),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error, Error::TooLarge { limit: 5_000_002 });
 }

@@ -48,8 +48,8 @@ pub use endpoint::{
 };
 pub use error::{Error, ServiceError};
 pub use request::{
-    ContentHeaders, METADATA_PREFIX, Metadata, ObjectRef, Operation, PutObject, SERVICE, Signer,
-    TRACE_ID_HEADER, WriteCondition, build_request, trace_header_value,
+    CHECKSUM_CRC32_HEADER, ContentHeaders, METADATA_PREFIX, Metadata, ObjectRef, Operation, PutObject,
+    SERVICE, Signer, TRACE_ID_HEADER, WriteCondition, build_request, crc32_checksum, trace_header_value,
 };
 pub use response::{Object, ObjectHead, PutOutput};
 pub use transport::{RawResponse, Transport};

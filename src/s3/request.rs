@@ -1,7 +1,7 @@
 //! The pure part of the client: an operation → the signed `http::Request`, for a configuration,
 //! credentials, a time and a key cache given as arguments.
 
-use super::endpoint::Config;
+use super::endpoint::{Config, Scheme};
 use super::error::Error;
 use crate::sigv4::{
     SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings, sign, uri_encode,
@@ -17,6 +17,8 @@ pub const SERVICE: &str = "s3";
 /// The header Lambda's recursive-loop detection reads (sent, never signed: proxies may rewrite it,
 /// and aws-sigv4 leaves it out of signatures too).
 pub const TRACE_ID_HEADER: &str = "x-amzn-trace-id";
+/// The checksum header a PUT over HTTPS sends ([`crc32_checksum`]).
+pub const CHECKSUM_CRC32_HEADER: &str = "x-amz-checksum-crc32";
 /// The prefix of user metadata headers.
 pub const METADATA_PREFIX: &str = "x-amz-meta-";
 
@@ -148,8 +150,17 @@ pub struct Signer<'a> {
 ///
 /// - Signed with our signer for `s3` in the configured region ([`SigningSettings::s3`]: the path
 ///   as sent, no normalisation, `x-amz-content-sha256`). Every header but the trace id is signed.
-/// - Payload: GET and HEAD sign the empty body; PUT signs the body's SHA-256, so that S3 refuses a
-///   body changed on the way (`XAmzContentSHA256Mismatch`), over `http://` endpoints too.
+/// - Payload: GET and HEAD sign the empty body. A PUT over `https://` signs `UNSIGNED-PAYLOAD`
+///   and sends the body's CRC32 as `x-amz-checksum-crc32` (signed), which S3 checks before it
+///   stores the object (`BadDigest`), as the AWS SDKs do by default: TLS protects the body on the
+///   way, the checksum guards against a corrupted buffer, and the CRC32 costs a fraction of a
+///   SHA-256 of the body. A PUT over plain `http://` (a local endpoint) signs the body's SHA-256,
+///   so that a body changed on the way is refused (`XAmzContentSHA256Mismatch`).
+///   - Unsigned payload: <https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html>
+///   - `x-amz-checksum-crc32`, base64 of the big-endian CRC32:
+///     <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>,
+///     <https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity-upload.html>
+///   - The SDKs' default CRC32 on uploads: <https://docs.aws.amazon.com/sdkref/latest/guide/feature-dataintegrity.html>
 ///
 /// # Errors
 /// [`Error::Locate`] for a bucket or key that cannot be addressed, [`Error::InvalidInput`] for a
@@ -170,7 +181,7 @@ pub fn build_request(
         .map(|v| format!("versionId={}", uri_encode(v.as_bytes())))
         .unwrap_or_default();
 
-    let length;
+    let (length, checksum);
     let mut headers: Vec<(String, &str)> = vec![("host".into(), &location.authority)];
     if let Some(etag) = object.if_match {
         headers.push(("if-match".into(), checked("If-Match", etag)?));
@@ -201,6 +212,11 @@ pub fn build_request(
             headers.push((header, value));
         }
     }
+    let unsigned_payload = body.is_some() && location.scheme == Scheme::Https;
+    if let Some(put) = body.filter(|_| unsigned_payload) {
+        checksum = crc32_checksum(&put.body);
+        headers.push((CHECKSUM_CRC32_HEADER.into(), &checksum));
+    }
 
     let settings = SigningSettings::s3();
     let params = SigningParams {
@@ -216,7 +232,11 @@ pub fn build_request(
         path: &location.path,
         query: &query,
         headers: &signable,
-        body: body.map_or(SignableBody::Empty, |p| SignableBody::Bytes(&p.body)),
+        body: match body {
+            None => SignableBody::Empty,
+            Some(_) if unsigned_payload => SignableBody::UnsignedPayload,
+            Some(put) => SignableBody::Bytes(&put.body),
+        },
     };
     let signed = sign(&request, &params, signer.keys)?;
 
@@ -239,6 +259,17 @@ pub fn build_request(
     builder
         .body(body)
         .map_err(|_| invalid("request", "the http crate refused it"))
+}
+
+/// `x-amz-checksum-crc32`'s value: the base64 of the big-endian CRC32 (IEEE) of `body`.
+///
+/// ```
+/// // The CRC32 check value: 0xCBF43926.
+/// assert_eq!(edge_signer::s3::crc32_checksum(b"123456789"), "y/Q5Jg==");
+/// ```
+pub fn crc32_checksum(body: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(body).to_be_bytes())
 }
 
 /// The trace id as a header value: as given (Lambda's `Root=…;Parent=…;Sampled=…;Lineage=…`),
@@ -360,19 +391,37 @@ mod tests {
             None,
         )
         .unwrap();
+        // Over HTTPS: UNSIGNED-PAYLOAD, and the body's CRC32 (zlib.crc32(b"hello") = 0x3610a686), signed.
         let h = request.headers();
         assert_eq!(h["content-length"], "5");
         assert_eq!(h["if-none-match"], "*");
         assert_eq!(h["x-amz-meta-source-etag"], "\"e\"");
         assert!(!h.contains_key(TRACE_ID_HEADER));
+        assert_eq!(h["x-amz-content-sha256"], "UNSIGNED-PAYLOAD");
+        assert_eq!(h[CHECKSUM_CRC32_HEADER], "NhCmhg==");
+        assert!(h["authorization"].to_str().unwrap().contains(
+            "SignedHeaders=content-length;content-type;expires;host;if-none-match;x-amz-checksum-crc32;x-amz-content-sha256;x-amz-date;x-amz-meta-source-etag, "
+        ));
+        assert_eq!(request.body().as_ref(), b"hello");
+
+        // Over plain HTTP: the body's SHA-256 is signed, and no checksum is sent.
+        let mut local = Config::new("us-east-1");
+        local.endpoint = Some("http://127.0.0.1:9000".parse().unwrap());
+        let request = build_request(
+            Operation::PutObject(&put),
+            &signer(&local, &credentials, &keys),
+            None,
+        )
+        .unwrap();
+        let h = request.headers();
         assert_eq!(
             h["x-amz-content-sha256"],
             "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
         );
+        assert!(!h.contains_key(CHECKSUM_CRC32_HEADER));
         assert!(h["authorization"].to_str().unwrap().contains(
             "SignedHeaders=content-length;content-type;expires;host;if-none-match;x-amz-content-sha256;x-amz-date;x-amz-meta-source-etag, "
         ));
-        assert_eq!(request.body().as_ref(), b"hello");
     }
 
     #[test]
