@@ -161,15 +161,38 @@ pub fn origin_domain(request: &Value) -> Option<&str> {
         .or_else(|| origin["s3"]["domainName"].as_str())
 }
 
-/// Region and service from `<name>.s3-object-lambda.<region>.amazonaws.com(.cn)`, parsed here
-/// without the crate's origin table.
-pub fn scope_of(host: &str) -> Option<(String, &'static str)> {
+/// How an origin's service verifies a signature, as AWS documents it: S3 signs the path as sent
+/// and accepts `UNSIGNED-PAYLOAD`; every other service normalises and double-encodes the path and
+/// hashes the body (the empty one when there is none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verifies {
+    S3,
+    Service,
+}
+
+/// Region, service and how it verifies, parsed here without the crate's origin table:
+/// `<name>.s3-object-lambda.<region>.amazonaws.com(.cn)`,
+/// `<api-id>.execute-api.<region>.amazonaws.com(.cn)`, `<url-id>.lambda-url.<region>.on.aws`.
+pub fn scope_of(host: &str) -> Option<(String, &'static str, Verifies)> {
+    if let Some(rest) = host.strip_suffix(".on.aws") {
+        let (rest, region) = rest.rsplit_once('.')?;
+        let name = rest.strip_suffix(".lambda-url")?;
+        return (!name.is_empty()).then(|| (region.to_owned(), "lambda", Verifies::Service));
+    }
     let rest = host
         .strip_suffix(".amazonaws.com.cn")
         .or_else(|| host.strip_suffix(".amazonaws.com"))?;
     let (rest, region) = rest.rsplit_once('.')?;
-    let name = rest.strip_suffix(".s3-object-lambda")?;
-    (!name.is_empty()).then(|| (region.to_owned(), "s3-object-lambda"))
+    let (name, service, verifies) = if let Some(name) = rest.strip_suffix(".s3-object-lambda") {
+        (name, "s3-object-lambda", Verifies::S3)
+    } else {
+        (
+            rest.strip_suffix(".execute-api")?,
+            "execute-api",
+            Verifies::Service,
+        )
+    };
+    (!name.is_empty()).then(|| (region.to_owned(), service, verifies))
 }
 
 /// The single value of header `name`, if the header is there with exactly one value.
@@ -219,8 +242,8 @@ pub fn aws_sign(
 ) -> Result<Expected, String> {
     let headers = output["headers"].as_object().ok_or("no headers")?;
     let host = single_value(&output["headers"], "host").ok_or("no single host header")?;
-    let (region, service) =
-        scope_of(host).ok_or_else(|| format!("host {host:?} is not an S3 Object Lambda access point"))?;
+    let (region, service, verifies) =
+        scope_of(host).ok_or_else(|| format!("host {host:?} is not an origin the handler signs for"))?;
     let uri = output["uri"].as_str().ok_or("no uri")?;
     let query = output["querystring"].as_str().ok_or("no querystring")?;
     let method = output["method"].as_str().ok_or("no method")?;
@@ -251,8 +274,13 @@ pub fn aws_sign(
     }
 
     let mut settings = aws::SigningSettings::default();
-    settings.percent_encoding_mode = aws::PercentEncodingMode::Single;
-    settings.uri_path_normalization_mode = aws::UriPathNormalizationMode::Disabled;
+    if verifies == Verifies::S3 {
+        settings.percent_encoding_mode = aws::PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = aws::UriPathNormalizationMode::Disabled;
+    } else {
+        settings.percent_encoding_mode = aws::PercentEncodingMode::Double;
+        settings.uri_path_normalization_mode = aws::UriPathNormalizationMode::Enabled;
+    }
     settings.payload_checksum_kind = aws::PayloadChecksumKind::XAmzSha256;
     settings.session_token_mode = aws::SessionTokenMode::Include;
     settings.signature_location = aws::SignatureLocation::Headers;
@@ -280,9 +308,10 @@ pub fn aws_sign(
         format!("https://{host}{origin_path}{uri}?{query}")
     };
     let body = body_bytes(input);
-    let signable_body = match &body {
-        Some(bytes) => aws::SignableBody::Bytes(bytes),
-        None => aws::SignableBody::UnsignedPayload,
+    let signable_body = match (&body, verifies) {
+        (Some(bytes), _) => aws::SignableBody::Bytes(bytes),
+        (None, Verifies::S3) => aws::SignableBody::UnsignedPayload,
+        (None, Verifies::Service) => aws::SignableBody::Bytes(&[]),
     };
     let request = aws::SignableRequest::new(method, target, pairs.into_iter(), signable_body)
         .map_err(|e| format!("aws-sigv4 request: {e}"))?;
@@ -312,31 +341,40 @@ pub fn verify_forwarded(
     let in_headers = input["headers"].as_object().ok_or("input headers")?;
     let out_headers = output["headers"].as_object().ok_or("output headers")?;
 
-    // The uri is the same key, in S3's canonical form.
+    let domain = origin_domain(output).ok_or("no origin domain")?;
+    let (_, _, verifies) = scope_of(domain).ok_or_else(|| format!("{domain:?} is not signed for"))?;
     let uri = output["uri"].as_str().ok_or("no uri")?;
-    let key = percent_decode_strict(uri).ok_or_else(|| format!("uri {uri:?} has a bad escape"))?;
-    if s3_encode_key(&key) != uri {
-        return Err(format!(
-            "uri {uri:?} is not in S3 canonical form ({:?})",
-            s3_encode_key(&key)
-        ));
-    }
     let input_uri = input["uri"].as_str().ok_or("no input uri")?;
-    if percent_decode_strict(input_uri).as_deref() != Some(key.as_slice()) {
-        return Err(format!("the key changed: {input_uri:?} -> {uri:?}"));
+    if verifies == Verifies::S3 {
+        // The uri is the same key, in S3's canonical form.
+        let key = percent_decode_strict(uri).ok_or_else(|| format!("uri {uri:?} has a bad escape"))?;
+        if s3_encode_key(&key) != uri {
+            return Err(format!(
+                "uri {uri:?} is not in S3 canonical form ({:?})",
+                s3_encode_key(&key)
+            ));
+        }
+        if percent_decode_strict(input_uri).as_deref() != Some(key.as_slice()) {
+            return Err(format!("the key changed: {input_uri:?} -> {uri:?}"));
+        }
+    } else if uri != input_uri {
+        // Other services: the uri goes as it came (the signature covers its normalised,
+        // double-encoded form).
+        return Err(format!("the uri changed: {input_uri:?} -> {uri:?}"));
     }
-    // The query is the allow-listed parameters of the input, canonical and sorted.
+    // The query: for S3, the allow-listed parameters of the input; for other services, all of
+    // them; canonical and sorted, viewer X-Amz-* parameters dropped.
     let query = output["querystring"].as_str().ok_or("no querystring")?;
-    let expected_query = expected_query(
-        input["querystring"].as_str().ok_or("no input querystring")?,
-        allow_list,
-    );
+    let raw_query = input["querystring"].as_str().ok_or("no input querystring")?;
+    let expected_query = match verifies {
+        Verifies::S3 => expected_query(raw_query, allow_list),
+        Verifies::Service => expected_whole_query(raw_query),
+    };
     if query != expected_query {
         return Err(format!("querystring {query:?}, expected {expected_query:?}"));
     }
 
     // host := the origin's domain.
-    let domain = origin_domain(output).ok_or("no origin domain")?;
     if origin_domain(input) != Some(domain) {
         return Err("the origin changed".into());
     }
@@ -433,16 +471,28 @@ pub fn verify_forwarded(
 /// The query an S3-style origin should receive: the parameters whose form-decoded name is
 /// allow-listed, each side form-decoded and URI-encoded, sorted by encoded name then value.
 pub fn expected_query(raw: &str, allow_list: &[String]) -> String {
+    query_where(raw, |name| {
+        allow_list.iter().any(|allowed| allowed.as_bytes() == name)
+    })
+}
+
+/// The query any other origin should receive: every parameter but `X-Amz-*` ones (any case),
+/// canonical and sorted.
+pub fn expected_whole_query(raw: &str) -> String {
+    query_where(raw, |_| true)
+}
+
+/// The parameters whose form-decoded name `keep` accepts and that are not `X-Amz-*`, each side
+/// form-decoded and URI-encoded, sorted by encoded name then value.
+pub fn query_where(raw: &str, keep: impl Fn(&[u8]) -> bool) -> String {
     let mut pairs: Vec<(String, String)> = raw
         .split('&')
         .filter(|part| !part.is_empty())
         .filter_map(|part| {
             let (name, value) = part.split_once('=').unwrap_or((part, ""));
             let name = form_decode(name);
-            allow_list
-                .iter()
-                .any(|allowed| allowed.as_bytes() == name.as_slice())
-                .then(|| (uri_encode(&name), uri_encode(&form_decode(value))))
+            let x_amz = name.len() >= 6 && name[..6].eq_ignore_ascii_case(b"x-amz-");
+            (!x_amz && keep(&name)).then(|| (uri_encode(&name), uri_encode(&form_decode(value))))
         })
         .collect();
     pairs.sort();
