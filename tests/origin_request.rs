@@ -36,6 +36,8 @@ enum Kind {
 }
 
 const CASES: &[(&str, Kind)] = &[
+    ("api-gateway", Kind::Forward),
+    ("api-gateway-climb", Kind::Respond("400")),
     ("body-base64", Kind::Forward),
     ("body-truncated", Kind::Respond("413")),
     ("error-both-origins", Kind::Error),
@@ -44,6 +46,8 @@ const CASES: &[(&str, Kind)] = &[
     ("error-missing-uri", Kind::Error),
     ("error-two-records", Kind::Error),
     ("error-wrong-type", Kind::Error),
+    ("function-url-no-body", Kind::Respond("502")),
+    ("function-url-post", Kind::Forward),
     ("key-reserved-chars", Kind::Forward),
     ("origin-request", Kind::Forward),
     ("origin-s3", Kind::Forward),
