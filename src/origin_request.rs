@@ -86,6 +86,21 @@ impl Handler {
         handle_json(event, &self.context(now))
     }
 
+    /// [`Handler::handle`] for an event whose `body.data` travels apart, as `body_data`: the
+    /// decision is made as if `body_data` were the event's `body.data` (it is what is decoded and
+    /// hashed), and the outcome keeps the event's own `body.data` (a placeholder), which the shell
+    /// puts the data back in. The Node.js package sends a body this way, so that a body of up to
+    /// 1 MB is not written into the event's JSON and read back out of the outcome's.
+    /// `body_data` is ignored when the event has no `body`.
+    pub fn handle_detached<'a>(
+        &'a self,
+        event: &'a [u8],
+        body_data: &'a str,
+        now: SystemTime,
+    ) -> Result<Outcome<'a>, EventError> {
+        handle_with(parse(event)?, &self.context(now), Some(body_data))
+    }
+
     /// [`Handler::handle`], with the outcome as the JSON Lambda@Edge expects back.
     pub fn handle_to_json(&self, event: &[u8], now: SystemTime) -> Result<String, EventError> {
         self.handle(event, now).map(|outcome| outcome.to_json())
@@ -267,6 +282,16 @@ fn locate_error(event: &[u8]) -> EventError {
 
 /// Transforms a parsed event.
 pub fn handle<'a>(event: Event<'a>, context: &Context<'a>) -> Result<Outcome<'a>, EventError> {
+    handle_with(event, context, None)
+}
+
+/// [`handle`], with the body's data given apart when `body_data` is `Some` (see
+/// [`Handler::handle_detached`]).
+fn handle_with<'a>(
+    event: Event<'a>,
+    context: &Context<'a>,
+    body_data: Option<&str>,
+) -> Result<Outcome<'a>, EventError> {
     let count = event.records.len();
     let Some(record) = event.records.into_iter().next().filter(|_| count == 1) else {
         return Err(EventError::RecordCount(count));
@@ -347,7 +372,7 @@ pub fn handle<'a>(event: Event<'a>, context: &Context<'a>) -> Result<Outcome<'a>
                 "the body was truncated by CloudFront, so it cannot be signed".into(),
             ));
         }
-        Some(body) => Some(decode_body(body)?),
+        Some(body) => Some(decode_body(body, body_data)?),
         None if !is_bodiless_method(&request.method) => {
             let mut outcome = respond(
                 502,
@@ -562,9 +587,10 @@ fn climbs_above_root(path: &str) -> bool {
     false
 }
 
-/// The body's bytes: decoded from base64, or the text itself (not copied).
-fn decode_body<'b>(body: &'b Body<'_>) -> Result<Cow<'b, [u8]>, EventError> {
-    let data = body.data.as_deref().unwrap_or_default();
+/// The body's bytes: decoded from base64, or the text itself (not copied). `detached`: the data,
+/// when it came apart from the event.
+fn decode_body<'b>(body: &'b Body<'_>, detached: Option<&'b str>) -> Result<Cow<'b, [u8]>, EventError> {
+    let data = detached.unwrap_or_else(|| body.data.as_deref().unwrap_or_default());
     match body.encoding.as_deref() {
         Some("base64") => base64::engine::general_purpose::STANDARD
             .decode(data)
@@ -756,6 +782,37 @@ mod tests {
         assert!(check_service_path("/a%2", "").is_err());
         assert!(check_service_path("/é", "").is_err());
         assert!(check_service_path("/a%20b/%FF/!$&'()*+,;=:@~", "").is_ok());
+    }
+
+    #[test]
+    fn a_detached_body_is_hashed_and_the_placeholder_comes_back() {
+        let handler = Handler::new(
+            HandlerConfig::default(),
+            Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"),
+        );
+        let event = |data: &str| {
+            format!(
+                r#"{{"Records":[{{"cf":{{"config":{{"distributionDomainName":"d","distributionId":"E","eventType":"origin-request","requestId":"r"}},
+                "request":{{"clientIp":"1","method":"POST","uri":"/x","querystring":"","headers":{{}},
+                "origin":{{"custom":{{"domainName":"a.lambda-url.us-east-1.on.aws","path":""}}}},
+                "body":{{"inputTruncated":false,"action":"read-only","encoding":"base64","data":"{data}"}}}}}}}}]}}"#
+            )
+        };
+        let now = SystemTime::UNIX_EPOCH;
+        let whole = event("aGVsbG8=");
+        let placeholder = event("");
+        let inline = handler.handle(whole.as_bytes(), now).unwrap().to_json();
+        let detached = handler
+            .handle_detached(placeholder.as_bytes(), "aGVsbG8=", now)
+            .unwrap()
+            .to_json();
+        assert!(detached.contains(r#""data":"""#), "{detached}");
+        assert_eq!(detached.replace(r#""data":"""#, r#""data":"aGVsbG8=""#), inline);
+        let bad = handler.handle_detached(placeholder.as_bytes(), "!!", now);
+        assert_eq!(
+            bad.unwrap_err(),
+            handler.handle(event("!!").as_bytes(), now).unwrap_err()
+        );
     }
 
     #[test]
