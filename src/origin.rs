@@ -8,6 +8,7 @@
 //! | S3 Object Lambda | `<name>.s3-object-lambda.<region>.amazonaws.com[.cn]` | `s3-object-lambda` | S3 |
 //! | API Gateway | `<api-id>.execute-api.<region>.amazonaws.com[.cn]` | `execute-api` | default |
 //! | Lambda function URL | `<url-id>.lambda-url.<region>.on.aws` | `lambda` | default |
+//! | S3 Multi-Region Access Point | `<alias>.mrap.accesspoint.s3-global.amazonaws.com` | `s3`, region set `*` | S3, SigV4A |
 //!
 //! Plain S3 (`<bucket>.s3.<region>.amazonaws.com`, `<name>-<account>.s3-accesspoint.<region>…`)
 //! is a configuration entry (`extraOrigins`), signed S3-style.
@@ -29,6 +30,10 @@ pub enum Signing {
     /// its normalised, double-encoded form, as the service computes it; the empty body's hash
     /// without a body; the whole query, unless the kind has its own allow-list.
     Default,
+    /// S3 Multi-Region Access Points: S3's rules, signed with SigV4A (ECDSA P-256) for the kind's
+    /// region set, since the request may be served from any of the access point's regions.
+    #[serde(rename = "s3-sigv4a")]
+    S3SigV4a,
 }
 
 impl Signing {
@@ -36,7 +41,7 @@ impl Signing {
     /// and a function URL checks the body against it.
     pub fn settings(self) -> SigningSettings {
         match self {
-            Signing::S3 => SigningSettings::s3(),
+            Signing::S3 | Signing::S3SigV4a => SigningSettings::s3(),
             Signing::Default => SigningSettings {
                 payload_checksum_kind: PayloadChecksumKind::XAmzSha256,
                 ..SigningSettings::default()
@@ -64,6 +69,10 @@ pub struct OriginKind {
     /// query.
     #[serde(default)]
     pub query_allow_list: Option<Vec<String>>,
+    /// A fixed region (for SigV4A, the region set, such as `*`) for hosts that name none: the host
+    /// is then `<name>.<host_label>.<suffix>`, without a region label.
+    #[serde(default)]
+    pub region_set: Option<String>,
 }
 
 impl OriginKind {
@@ -74,6 +83,7 @@ impl OriginKind {
             suffixes: suffixes.iter().map(|s| (*s).into()).collect(),
             signing,
             query_allow_list: None,
+            region_set: None,
         }
     }
 
@@ -103,9 +113,28 @@ impl OriginKind {
         Self::aws("lambda", "lambda-url", &["on.aws"], Signing::Default)
     }
 
+    /// S3 Multi-Region Access Points (`<alias>.mrap.accesspoint.s3-global.amazonaws.com`): no
+    /// region in the host; signed with SigV4A for every region (`*`).
+    pub fn multi_region_access_point() -> Self {
+        Self {
+            region_set: Some("*".into()),
+            ..Self::aws(
+                "s3",
+                "mrap",
+                &["accesspoint.s3-global.amazonaws.com"],
+                Signing::S3SigV4a,
+            )
+        }
+    }
+
     /// The kinds recognised without configuration, in the order they are tried.
     pub fn built_in() -> Vec<Self> {
-        vec![Self::s3_object_lambda(), Self::execute_api(), Self::lambda_url()]
+        vec![
+            Self::s3_object_lambda(),
+            Self::execute_api(),
+            Self::lambda_url(),
+            Self::multi_region_access_point(),
+        ]
     }
 }
 
@@ -136,12 +165,16 @@ pub fn recognise<'a>(domain: &'a str, kinds: &'a [OriginKind]) -> Option<OriginT
     kinds.iter().find_map(|kind| {
         kind.suffixes.iter().find_map(|suffix| {
             let rest = domain.strip_suffix(suffix.as_str())?.strip_suffix('.')?;
-            let (rest, region) = rest.rsplit_once('.')?;
+            let (rest, region) = match &kind.region_set {
+                Some(fixed) => (rest, fixed.as_str()),
+                None => rest.rsplit_once('.')?,
+            };
             let name = rest.strip_suffix(kind.host_label.as_str())?.strip_suffix('.')?;
-            let region_ok = !region.is_empty()
-                && region
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            let region_ok = kind.region_set.is_some()
+                || (!region.is_empty()
+                    && region
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
             (region_ok && !name.is_empty() && !name.starts_with('.')).then_some(OriginTarget {
                 service: &kind.service,
                 region,
@@ -179,6 +212,10 @@ mod tests {
                 "abcdefghijklmnopqrstuvwxyz012345.lambda-url.ap-southeast-2.on.aws",
                 ("lambda", "ap-southeast-2", Signing::Default),
             ),
+            (
+                "mfzwi23gnjvgw.mrap.accesspoint.s3-global.amazonaws.com",
+                ("s3", "*", Signing::S3SigV4a),
+            ),
         ] {
             assert_eq!(scope(domain), Some(expected), "{domain}");
         }
@@ -198,6 +235,10 @@ mod tests {
             "id.lambda-url.us-east-1.amazonaws.com",
             "id.lambda-url.on.aws",
             "id.xlambda-url.us-east-1.on.aws",
+            "mrap.accesspoint.s3-global.amazonaws.com",
+            "a.mrap.accesspoint.s3-global.amazonaws.com.evil.example",
+            "a.mrap.us-east-1.accesspoint.s3-global.amazonaws.com",
+            "a.xmrap.accesspoint.s3-global.amazonaws.com",
             "",
         ] {
             assert_eq!(scope(bad), None, "{bad}");

@@ -10,7 +10,8 @@
 //! - only origins in the configured table are signed; any other gets a generated 502;
 //! - `host` becomes the origin's domain; the viewer's `authorization` and `x-amz-*` headers go;
 //! - signed: `host`, `x-amz-cf-id` (= `config.requestId`, which CloudFront adds after the function,
-//!   so it is signed but not added), `x-amz-content-sha256`, `x-amz-date`, `x-amz-security-token`;
+//!   so it is signed but not added), `x-amz-content-sha256`, `x-amz-date`, `x-amz-security-token`
+//!   (and `x-amz-region-set` for SigV4A);
 //! - the path is put in S3 canonical form, and the returned `uri` is exactly the one signed
 //!   (after the origin path, which CloudFront puts in front of it);
 //! - only allow-listed query parameters are kept, in canonical form, exactly as signed.
@@ -19,7 +20,7 @@ use crate::cloudfront::{Body, Event, HeaderField, Headers, Request, Response, Te
 use crate::config::HandlerConfig;
 use crate::origin::{Signing, recognise};
 use crate::sigv4::bytes::{is_path_byte, is_token_byte};
-use crate::sigv4::{self, SignableBody, SignableRequest, SigningKeyCache, SigningParams};
+use crate::sigv4::{self, SigV4aKeyCache, SignableBody, SignableRequest, SigningKeyCache, SigningParams};
 use crate::sigv4::{encode_query_component, form_decode, is_canonical_query_component};
 use aws_credential_types::Credentials;
 use base64::Engine;
@@ -61,6 +62,7 @@ pub struct Handler {
     credentials: Credentials,
     config: HandlerConfig,
     keys: SigningKeyCache,
+    v4a_keys: SigV4aKeyCache,
 }
 
 impl Handler {
@@ -70,6 +72,7 @@ impl Handler {
             credentials,
             config,
             keys: SigningKeyCache::new(),
+            v4a_keys: SigV4aKeyCache::new(),
         }
     }
 
@@ -113,6 +116,7 @@ impl Handler {
             now,
             config: &self.config,
             keys: &self.keys,
+            v4a_keys: &self.v4a_keys,
         }
     }
 }
@@ -236,6 +240,8 @@ pub struct Context<'a> {
     pub config: &'a HandlerConfig,
     /// Signing keys, reused across invocations.
     pub keys: &'a SigningKeyCache,
+    /// SigV4A's derived keys (S3 Multi-Region Access Points), reused across invocations.
+    pub v4a_keys: &'a SigV4aKeyCache,
 }
 
 /// Parses an event's JSON and transforms it. Errors name the JSON path at fault.
@@ -334,7 +340,7 @@ fn handle_with<'a>(
     // S3: the uri is the key, sent and signed in S3 canonical form. Other services: the uri goes
     // as it came, and the signer normalises and double-encodes it, as the service does.
     let uri = match signing {
-        Signing::S3 => match sigv4::s3_canonical_path(&request.uri) {
+        Signing::S3 | Signing::S3SigV4a => match sigv4::s3_canonical_path(&request.uri) {
             Ok(uri) => Cow::Owned(uri),
             Err(_) => {
                 return Ok(respond(
@@ -352,7 +358,7 @@ fn handle_with<'a>(
     };
     let rule = match (&target.kind.query_allow_list, signing) {
         (Some(list), _) => QueryRule::AllowList(list),
-        (None, Signing::S3) => QueryRule::AllowList(&context.config.query_allow_list),
+        (None, Signing::S3 | Signing::S3SigV4a) => QueryRule::AllowList(&context.config.query_allow_list),
         (None, Signing::Default) => QueryRule::All,
     };
     let query = kept_query(&request.querystring, rule);
@@ -393,7 +399,7 @@ fn handle_with<'a>(
     let payload_hash = body.as_deref().map(|bytes| hex::encode(Sha256::digest(bytes)));
     let payload = match (&payload_hash, signing) {
         (Some(hash), _) => SignableBody::Precomputed(hash),
-        (None, Signing::S3) => SignableBody::UnsignedPayload,
+        (None, Signing::S3 | Signing::S3SigV4a) => SignableBody::UnsignedPayload,
         (None, Signing::Default) => SignableBody::Empty,
     };
 
@@ -421,7 +427,10 @@ fn handle_with<'a>(
         time: context.now,
         settings: &settings,
     };
-    let signature = sigv4::sign(&signable, &params, context.keys)?;
+    let signature = match signing {
+        Signing::S3SigV4a => sigv4::sign_v4a(&signable, &params, context.v4a_keys)?,
+        Signing::S3 | Signing::Default => sigv4::sign(&signable, &params, context.keys)?,
+    };
 
     request
         .headers
@@ -629,6 +638,7 @@ fn display_name(name: &str) -> Text<'static> {
         "x-amz-date" => const { Text::from_static("X-Amz-Date") },
         "x-amz-security-token" => const { Text::from_static("X-Amz-Security-Token") },
         "x-amz-content-sha256" => const { Text::from_static("X-Amz-Content-SHA256") },
+        "x-amz-region-set" => const { Text::from_static("X-Amz-Region-Set") },
         "authorization" => const { Text::from_static("Authorization") },
         _ => const { Text::from_static("X-Unknown") },
     }

@@ -1,8 +1,11 @@
-//! The origin kinds beyond S3 Object Lambda: API Gateway (`execute-api`) and Lambda function URLs
-//! (`lambda`). Hostile paths, queries and bodies; every forwarded request is verified as the origin
-//! would verify it, by implementations that are not ours:
+//! The origin kinds beyond S3 Object Lambda: API Gateway (`execute-api`), Lambda function URLs
+//! (`lambda`) and S3 Multi-Region Access Points (SigV4A). Hostile paths, queries and bodies; every
+//! forwarded request is verified as the origin would verify it, by implementations that are not
+//! ours:
 //! - aws-sigv4 with the service's settings (`support::verify_forwarded`: the path normalised and
-//!   double-encoded, the body hashed, exactly the five headers signed);
+//!   double-encoded, the body hashed, exactly the five headers signed; for SigV4A,
+//!   `support::check_sigv4a`: the string to sign shown to be aws-sigv4's and the ECDSA signature
+//!   verified with the public key of aws-sigv4's derived key);
 //! - botocore's `SigV4Auth` (`tests/botocore/verify_sigv4.py`, run here with the Python that
 //!   `EDGE_SIGNER_PYTHON` names, else `python3`; scripts/test provides one with botocore). Without
 //!   botocore the test is skipped with a message, except under `CI=true`, where it fails.
@@ -472,4 +475,91 @@ fn hostile_requests_verify_with_botocore() {
     let summary: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(summary["verified"], json!(exchanges.len()), "{summary}");
     assert_eq!(summary["rejected"], json!(5), "{summary}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// S3 Multi-Region Access Points (SigV4A)
+// ---------------------------------------------------------------------------------------------
+
+const MRAP: &str = "mfzwi23gnjvgw.mrap.accesspoint.s3-global.amazonaws.com";
+
+#[test]
+fn mrap_requests_verify_with_aws_sigv4s_key_and_string_to_sign() {
+    let body: Vec<u8> = (0u8..=255).cycle().take(5000).collect();
+    let mut n = 0;
+    // Every hostile path but the one S3 refuses (`%FF%00` is not UTF-8, a generated 400).
+    let paths = HOSTILE_PATHS.iter().filter(|p| !p.contains("%FF"));
+    for path in paths.chain(&["/a+b/c d/%41%2f", "/../../k", "/é"]) {
+        for query in HOSTILE_QUERIES {
+            let output = forwarded(&request_for(MRAP, "GET", path, query, None));
+            assert_eq!(header_value(&output, "x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
+            assert_eq!(header_value(&output, "x-amz-region-set"), "*");
+            assert!(header_value(&output, "authorization").starts_with(&format!(
+                "AWS4-ECDSA-P256-SHA256 Credential={ACCESS_KEY}/20150830/s3/aws4_request, SignedHeaders={SIGNED_V4A_WITH_TOKEN}, "
+            )));
+            n += 1;
+        }
+    }
+    for (method, body) in [
+        ("PUT", base64_body(&body)),
+        ("POST", text_body("été")),
+        ("GET", text_body("")),
+    ] {
+        let output = forwarded(&request_for(MRAP, method, "/k", "", Some(body)));
+        assert_ne!(header_value(&output, "x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
+        n += 1;
+    }
+    assert_eq!(n, (HOSTILE_PATHS.len() + 2) * HOSTILE_QUERIES.len() + 3);
+    // The S3 rules: the allow-list, the key in S3 canonical form, `..` part of the key.
+    let output = forwarded(&request_for(
+        MRAP,
+        "GET",
+        "/a b/../k",
+        "acl&showExif=1&X-Amz-Date=1",
+        None,
+    ));
+    assert_eq!(
+        (output["uri"].as_str(), output["querystring"].as_str()),
+        (Some("/a%20b/../k"), Some("showExif=1"))
+    );
+    responded(&request_for(MRAP, "PUT", "/k", "", None), "502");
+}
+
+#[test]
+fn the_sigv4a_check_rejects_a_changed_request() {
+    let request = request_for(MRAP, "GET", "/k", "showExif=1", None);
+    let output = forwarded(&request);
+    for mutate in [
+        (|o: &mut Value| o["uri"] = json!("/other")) as fn(&mut Value),
+        |o| o["querystring"] = json!("showExif=2"),
+        |o| o["method"] = json!("HEAD"),
+        |o| o["headers"]["x-amz-date"][0]["value"] = json!("20150830T123601Z"),
+    ] {
+        let mut tampered = output.clone();
+        mutate(&mut tampered);
+        let aws = aws_sign(&request, &tampered, REQUEST_ID, &credentials(true), at(), true).unwrap();
+        assert!(
+            check_sigv4a(&request, &tampered, REQUEST_ID, &credentials(true), &aws).is_err(),
+            "{tampered}"
+        );
+    }
+    let other_id = aws_sign(
+        &request,
+        &output,
+        "another-request-id",
+        &credentials(true),
+        at(),
+        true,
+    )
+    .unwrap();
+    assert!(
+        check_sigv4a(
+            &request,
+            &output,
+            "another-request-id",
+            &credentials(true),
+            &other_id
+        )
+        .is_err()
+    );
 }

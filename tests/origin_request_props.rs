@@ -5,9 +5,11 @@
 //! long values), with and without a session token, bodies and methods, several regions, both
 //! `custom` and `s3` origin objects and every built-in origin kind.
 //!
-//! Origins: three S3 Object Lambda access points and three API Gateway and Lambda function URL
+//! Origins: three S3 Object Lambda access points, an S3 Multi-Region Access Point (S3's rules,
+//! SigV4A, checked by `support::check_sigv4a`) and three API Gateway and Lambda function URL
 //! hosts, which verify another way (the path as sent, normalised and double-encoded; the whole
-//! query; the empty body's hash); the `service_origins_*` properties draw from the latter only.
+//! query; the empty body's hash); the `service_origins_*` and `mrap_*` properties draw from those
+//! kinds only.
 //!
 //! For every case the outcome is decided first by a model written here (not the crate's code):
 //! a header name that is not a lower-case token is an error; for S3, an invalid `%` escape, a key
@@ -442,7 +444,9 @@ const S3_ORIGINS: &[&str] = &[
     DOMAIN,
     "ap-1-111122223333.s3-object-lambda.eu-central-1.amazonaws.com",
     "myap-123456789012.s3-object-lambda.cn-north-1.amazonaws.com.cn",
+    MRAP,
 ];
+const MRAP: &str = "mfzwi23gnjvgw.mrap.accesspoint.s3-global.amazonaws.com";
 const SERVICE_ORIGINS: &[&str] = &[
     "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
     "z9y8x7w6v5.execute-api.cn-northwest-1.amazonaws.com.cn",
@@ -454,12 +458,14 @@ const SERVICE_ORIGINS: &[&str] = &[
 enum Kinds {
     All,
     Services,
+    MultiRegionAccessPoints,
 }
 
 fn origin(kinds: Kinds) -> BoxedStrategy<(&'static str, &'static str)> {
     let domains = match kinds {
         Kinds::All => [S3_ORIGINS, SERVICE_ORIGINS].concat(),
         Kinds::Services => SERVICE_ORIGINS.to_vec(),
+        Kinds::MultiRegionAccessPoints => vec![MRAP],
     };
     (select(vec!["custom", "s3"]), select(domains)).boxed()
 }
@@ -561,7 +567,7 @@ fn expect(case: &Case) -> Expect {
         return Expect::HeaderNameError;
     }
     let length = match scope_of(case.origin.1).map(|(_, _, verifies)| verifies) {
-        Some(Verifies::S3) => {
+        Some(Verifies::S3 | Verifies::S3V4a) => {
             let key = match percent_decode_strict(&case.uri) {
                 Some(key) if case.uri.starts_with('/') => key,
                 _ => return Expect::Status("400"),
@@ -882,6 +888,25 @@ fn service_origins_random_queries_and_headers() {
             ("viewer authorization/x-amz-*", |s| s.viewer_x_amz.get(), 30),
             ("with body", |s| s.with_body.get(), 10),
             ("502", |s| s.s502.get(), 2),
+        ],
+    );
+}
+
+#[test]
+fn mrap_everything_random() {
+    run_property(
+        "S3 Multi-Region Access Points, everything random",
+        case(Parts {
+            keys: true,
+            queries: true,
+            headers: true,
+            kinds: Kinds::MultiRegionAccessPoints,
+        }),
+        &[
+            ("forwarded", |s| s.forwarded.get(), 25),
+            ("400", |s| s.s400.get(), 3),
+            ("413", |s| s.s413.get(), 1),
+            ("header-name error", |s| s.header_name_error.get(), 2),
         ],
     );
 }
