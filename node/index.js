@@ -129,9 +129,13 @@ exports.handler = async function handler(event, context) {
       body.data = '';
       try {
         handled = signer.handleDetached(JSON.stringify(event), data, Date.now());
+      } catch {
+        // A refusal's message may name a line and column of the event's JSON: refused again on
+        // the whole event, it names them as the CLI does.
       } finally {
         body.data = data;
       }
+      handled ??= signer.handle(JSON.stringify(event), Date.now());
     }
   } catch (error) {
     named(error);
