@@ -4,8 +4,8 @@
 //
 // At load, once: the execution role's credentials from the environment, and edge-signer.json beside
 // this file if there is one (an invalid one makes the load fail, loudly). Per event: one call into
-// Rust with the event's JSON and the clock; the result is what `edge-signer sign` prints for the same
-// event. Refused events (and every event when credentials are missing) throw an Error whose name and
+// Rust with the event's JSON and the clock (an included body's data apart, not inside the JSON); the
+// result is what `edge-signer sign` prints for the same event. Refused events (and every event when credentials are missing) throw an Error whose name and
 // code say why: MalformedEvent, WrongEventType, AmbiguousOrigin, ..., MissingCredentials. CloudFront
 // answers the viewer 500; nothing is forwarded.
 //
