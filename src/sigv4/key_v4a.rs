@@ -55,15 +55,18 @@ fn private_scalar(access_key: &str, secret: &str) -> Result<NonZeroScalar, Signi
         mac.update(access_key.as_bytes());
         mac.update(&[counter]);
         mac.update(&256u32.to_be_bytes());
-        let k0: [u8; 32] = mac.finalize().into_bytes().into();
-        // k0 <= n - 2 exactly when k0 < n (a scalar) and k0 + 1 is not n (zero modulo n).
-        let candidate = Option::<Scalar>::from(Scalar::from_repr(k0.into()))
-            .and_then(|k0| Option::from(NonZeroScalar::new(k0 + Scalar::ONE)));
-        if let Some(key) = candidate {
+        if let Some(key) = key_of_candidate(mac.finalize().into_bytes().into()) {
             return Ok(key);
         }
     }
     Err(SigningError::KeyDerivation)
+}
+
+/// `k0 + 1` when the candidate `k0` (big-endian) is at most `n - 2`, else `None`: `k0 <= n - 2`
+/// exactly when `k0 < n` (it is a scalar) and `k0 + 1` is not `n` (zero modulo `n`).
+fn key_of_candidate(k0: [u8; 32]) -> Option<NonZeroScalar> {
+    Option::<Scalar>::from(Scalar::from_repr(k0.into()))
+        .and_then(|k0| Option::from(NonZeroScalar::new(k0 + Scalar::ONE)))
 }
 
 /// A SigV4A signing key: the P-256 key pair derived from an access key id and its secret.
@@ -292,6 +295,28 @@ mod tests {
             hex::encode(y),
             "865ed22a7eadc9c5cb9d2cbaca1b3699139fedc5043dc6661864218330c8e518"
         );
+    }
+
+    #[test]
+    fn candidates_above_n_minus_2_are_refused_and_the_key_is_the_candidate_plus_one() {
+        let n = hex::decode("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551").unwrap();
+        let minus = |k: u8| -> [u8; 32] {
+            let mut v: [u8; 32] = n.as_slice().try_into().unwrap();
+            v[31] -= k; // n ends in 0x51: no borrow for small k
+            v
+        };
+        let key = |k0: [u8; 32]| key_of_candidate(k0).map(|k| hex::encode(k.to_repr()));
+        assert_eq!(
+            key(minus(2)),
+            Some(hex::encode(minus(1))),
+            "n - 2 is the largest accepted"
+        );
+        assert_eq!(key(minus(1)), None);
+        assert_eq!(key(minus(0)), None);
+        assert_eq!(key([0xff; 32]), None);
+        let mut one = [0; 32];
+        one[31] = 1;
+        assert_eq!(key([0; 32]), Some(hex::encode(one)), "0 gives the key 1");
     }
 
     #[test]

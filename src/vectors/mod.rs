@@ -1,4 +1,4 @@
-//! Runs SigV4 test suites in the AWS CRT layout (aws-c-auth `tests/aws-signing-test-suite`)
+//! Runs SigV4 and SigV4A test suites in the AWS CRT layout (aws-c-auth `tests/aws-signing-test-suite`)
 //! against [`crate::sigv4`].
 //!
 //! Every directory under a suite directory that holds a `request.txt` is a case. Its
