@@ -623,6 +623,117 @@ fn report_mode_says_what_each_object_holds_and_writes_nothing() {
     assert_eq!(snapshot(server.dir.path()), before, "report mode wrote something");
 }
 
+/// A loopback TCP proxy to `upstream` (`http://HOST:PORT`) that counts the bytes the server sends
+/// back: what a function read. The Host header passes unchanged, so signatures still verify.
+fn counting_proxy(upstream: &str) -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    use std::sync::atomic::Ordering;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = upstream.strip_prefix("http://").unwrap().to_owned();
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = served.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let (Ok(client), Ok(server)) = (client, TcpStream::connect(&upstream)) else {
+                continue;
+            };
+            let (mut from_client, mut to_server) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut from_client, &mut to_server);
+                let _ = to_server.shutdown(Shutdown::Write);
+            });
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let (mut from_server, mut to_client) = (server, client);
+                let mut buffer = [0u8; 16 * 1024];
+                while let Ok(n @ 1..) = from_server.read(&mut buffer) {
+                    counter.fetch_add(n as u64, Ordering::SeqCst);
+                    if to_client.write_all(&buffer[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = to_client.shutdown(Shutdown::Write);
+            });
+        }
+    });
+    (endpoint, served)
+}
+
+/// A JPEG of several MB (a 1600×1200 noise picture, which compresses badly) with the sample's
+/// JFIF and EXIF segments (GPS, make and model) in place of its own JFIF segment.
+fn large_jpeg() -> Vec<u8> {
+    let mut state = 0x2545_F491_4F6C_DD1D_u64;
+    let picture = image::RgbImage::from_fn(1600, 1200, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let [r, g, b, ..] = state.to_le_bytes();
+        image::Rgb([r, g, b])
+    });
+    let mut encoded = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut encoded, 95)
+        .encode_image(&picture)
+        .unwrap();
+    // The sample: SOI, JFIF APP0 (to 20), EXIF APP1 (its length at 22..24).
+    let exif_end = 22 + usize::from(u16::from_be_bytes([SAMPLE[22], SAMPLE[23]]));
+    assert_eq!(
+        (&SAMPLE[20..22], &encoded[2..4]),
+        (&b"\xFF\xE1"[..], &b"\xFF\xE0"[..])
+    );
+    let mut out = SAMPLE[..exif_end].to_vec();
+    out.extend_from_slice(&encoded[20..]);
+    out
+}
+
+#[test]
+fn report_mode_reads_only_the_head_of_a_large_jpeg() {
+    use edge_signer::transform::summary::{FIRST_READ, Summary, summarize};
+    let Some(server) = S3sFs::start(&[SOURCE, DEST]) else {
+        return;
+    };
+    let large = large_jpeg();
+    assert!(large.len() > 3 << 20, "{} bytes", large.len());
+    let s3 = S3::new(&server.endpoint);
+    s3.put(SOURCE, "in/large photo.jpg", &large, "image/jpeg");
+    let (proxy, served) = counting_proxy(&server.endpoint);
+    let function = Function::start(&proxy, &ENV);
+
+    let tasks = vec![task("2.0", "t", &manifest_key("in/large photo.jpg", false), None)];
+    let event = batch_event("2.0", Some(json!({"mode": "report"})), tasks);
+    let (response, _) = function.invoke(&event);
+    let tags = exiftool::read(&large);
+    let expected = format!(
+        "JPEG; GPS: yes; make: {:?}; model: {:?}; metadata: ",
+        tags["IFD0:Make"].as_str().unwrap(),
+        tags["IFD0:Model"].as_str().unwrap()
+    );
+    let strings = check(&response, &event, &[("Succeeded", &expected)]);
+
+    // The bytes of metadata are the whole object's (no metadata follows its scan header).
+    let Summary::Image(whole) = summarize(&large).unwrap() else {
+        panic!("not an image");
+    };
+    let rest = strings[0].strip_prefix(&expected).unwrap();
+    let (metadata, unread) = rest
+        .strip_suffix(" bytes after it not read)")
+        .and_then(|r| r.split_once(" bytes before the image data ("))
+        .unwrap_or_else(|| panic!("{rest}"));
+    assert_eq!(metadata.parse::<u64>().unwrap(), whole.metadata_bytes);
+    let unread: usize = unread.parse().unwrap();
+    assert!(unread > large.len() - 10_000 && unread < large.len(), "{unread}");
+
+    // One GET of the first 64 KiB, and its answer's head: not the 3+ MB.
+    let served = served.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        (FIRST_READ..FIRST_READ + 4096).contains(&served),
+        "{served} bytes served for a {}-byte object",
+        large.len()
+    );
+    assert_eq!(snapshot(&server.dir.path().join(DEST)), BTreeMap::new());
+}
+
 // ---- What s3s-fs will not do: a 503, and no answer ----
 
 /// A loopback server answering every request with `status` and `body`, recording the requests'
