@@ -5,6 +5,8 @@
 //! object with exiftool and the `image` crate; `aws_lambda_events` reads the same 1.0 events and
 //! our responses. A scripted server gives what s3s-fs will not: a 503, and no answer at all.
 
+#[path = "support/counting_proxy.rs"]
+mod counting_proxy;
 #[path = "support/exiftool.rs"]
 mod exiftool;
 #[path = "support/runtime_api.rs"]
@@ -623,44 +625,6 @@ fn report_mode_says_what_each_object_holds_and_writes_nothing() {
     assert_eq!(snapshot(server.dir.path()), before, "report mode wrote something");
 }
 
-/// A loopback TCP proxy to `upstream` (`http://HOST:PORT`) that counts the bytes the server sends
-/// back: what a function read. The Host header passes unchanged, so signatures still verify.
-fn counting_proxy(upstream: &str) -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
-    use std::io::{Read, Write};
-    use std::net::{Shutdown, TcpListener, TcpStream};
-    use std::sync::atomic::Ordering;
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let upstream = upstream.strip_prefix("http://").unwrap().to_owned();
-    let served = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let counter = served.clone();
-    std::thread::spawn(move || {
-        for client in listener.incoming() {
-            let (Ok(client), Ok(server)) = (client, TcpStream::connect(&upstream)) else {
-                continue;
-            };
-            let (mut from_client, mut to_server) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut from_client, &mut to_server);
-                let _ = to_server.shutdown(Shutdown::Write);
-            });
-            let counter = counter.clone();
-            std::thread::spawn(move || {
-                let (mut from_server, mut to_client) = (server, client);
-                let mut buffer = [0u8; 16 * 1024];
-                while let Ok(n @ 1..) = from_server.read(&mut buffer) {
-                    counter.fetch_add(n as u64, Ordering::SeqCst);
-                    if to_client.write_all(&buffer[..n]).is_err() {
-                        break;
-                    }
-                }
-                let _ = to_client.shutdown(Shutdown::Write);
-            });
-        }
-    });
-    (endpoint, served)
-}
-
 /// A JPEG of several MB (a 1600×1200 noise picture, which compresses badly) with the sample's
 /// JFIF and EXIF segments (GPS, make and model) in place of its own JFIF segment.
 fn large_jpeg() -> Vec<u8> {
@@ -697,10 +661,16 @@ fn report_mode_reads_only_the_head_of_a_large_jpeg() {
     assert!(large.len() > 3 << 20, "{} bytes", large.len());
     let s3 = S3::new(&server.endpoint);
     s3.put(SOURCE, "in/large photo.jpg", &large, "image/jpeg");
-    let (proxy, served) = counting_proxy(&server.endpoint);
+    s3.put(SOURCE, "in/large notes.txt", &vec![b'a'; 4 << 20], "text/plain");
+    s3.put(SOURCE, "in/empty", b"", "application/octet-stream");
+    let (proxy, served) = counting_proxy::start(&server.endpoint);
     let function = Function::start(&proxy, &ENV);
 
-    let tasks = vec![task("2.0", "t", &manifest_key("in/large photo.jpg", false), None)];
+    let tasks = ["in/large photo.jpg", "in/large notes.txt", "in/empty"]
+        .iter()
+        .enumerate()
+        .map(|(i, key)| task("2.0", &format!("t{i}"), &manifest_key(key, false), None))
+        .collect();
     let event = batch_event("2.0", Some(json!({"mode": "report"})), tasks);
     let (response, _) = function.invoke(&event);
     let tags = exiftool::read(&large);
@@ -709,7 +679,16 @@ fn report_mode_reads_only_the_head_of_a_large_jpeg() {
         tags["IFD0:Make"].as_str().unwrap(),
         tags["IFD0:Model"].as_str().unwrap()
     );
-    let strings = check(&response, &event, &[("Succeeded", &expected)]);
+    let strings = check(
+        &response,
+        &event,
+        &[
+            ("Succeeded", &expected),
+            ("Succeeded", "not an image"),
+            // Any range of an empty object is a 416 (as on S3): nothing to report.
+            ("Succeeded", "not an image"),
+        ],
+    );
 
     // The bytes of metadata are the whole object's (no metadata follows its scan header).
     let Summary::Image(whole) = summarize(&large).unwrap() else {
@@ -724,12 +703,14 @@ fn report_mode_reads_only_the_head_of_a_large_jpeg() {
     let unread: usize = unread.parse().unwrap();
     assert!(unread > large.len() - 10_000 && unread < large.len(), "{unread}");
 
-    // One GET of the first 64 KiB, and its answer's head: not the 3+ MB.
+    // One GET of the first 64 KiB for each large object, with their answers' heads and the
+    // empty object's 416: not the 3+ and 4 MB.
     let served = served.load(std::sync::atomic::Ordering::SeqCst);
     assert!(
-        (FIRST_READ..FIRST_READ + 4096).contains(&served),
-        "{served} bytes served for a {}-byte object",
-        large.len()
+        (2 * FIRST_READ..2 * FIRST_READ + 8192).contains(&served),
+        "{served} bytes served for objects of {} and {} bytes",
+        large.len(),
+        4 << 20
     );
     assert_eq!(snapshot(&server.dir.path().join(DEST)), BTreeMap::new());
 }
