@@ -715,6 +715,105 @@ fn report_mode_reads_only_the_head_of_a_large_jpeg() {
     assert_eq!(snapshot(&server.dir.path().join(DEST)), BTreeMap::new());
 }
 
+/// `large_jpeg` with 120 kB more metadata before its image data: two APP13 segments after the
+/// EXIF one, so that its head runs past a first read of 64 KiB.
+fn long_head_jpeg() -> Vec<u8> {
+    let large = large_jpeg();
+    let exif_end = 22 + usize::from(u16::from_be_bytes([large[22], large[23]]));
+    let mut out = large[..exif_end].to_vec();
+    for _ in 0..2 {
+        let mut segment = b"\xFF\xED\xEA\x62Photoshop 3.0\0".to_vec();
+        segment.resize(2 + 0xEA62, b'p');
+        out.extend_from_slice(&segment);
+    }
+    out.extend_from_slice(&large[exif_end..]);
+    out
+}
+
+#[test]
+fn report_mode_reads_a_long_head_in_further_ranges_of_one_version() {
+    use edge_signer::transform::summary::{FIRST_READ, Summary, summarize};
+    let long = long_head_jpeg();
+    let Summary::Image(whole) = summarize(&long).unwrap() else {
+        panic!("not an image");
+    };
+    assert!(whole.metadata_bytes > 120_000);
+    if let Some(server) = S3sFs::start(&[SOURCE, DEST]) {
+        let s3 = S3::new(&server.endpoint);
+        s3.put(SOURCE, "in/long head.jpg", &long, "image/jpeg");
+        let (proxy, served) = counting_proxy::start(&server.endpoint);
+        let function = Function::start(&proxy, &ENV);
+        let tasks = vec![task("2.0", "t", &manifest_key("in/long head.jpg", false), None)];
+        let event = batch_event("2.0", Some(json!({"mode": "report"})), tasks);
+        let (response, _) = function.invoke(&event);
+        let metadata = format!("metadata: {} bytes before the image data", whole.metadata_bytes);
+        check(&response, &event, &[("Succeeded", "JPEG; GPS: yes")]);
+        let string = response["results"][0]["resultString"].as_str().unwrap();
+        assert!(string.contains(&metadata), "{string}");
+        // The first 64 KiB, then up to 128 KiB: not the 4 MB.
+        let served = served.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            (2 * FIRST_READ..2 * FIRST_READ + 4096).contains(&served),
+            "{served}"
+        );
+    } else if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("s3s-fs is not installed");
+    }
+
+    // The object replaced between the two reads: the second, pinned to the first's ETag, gets a
+    // 412, and the task is redriven (s3s-fs ignores If-Match on GET, so a scripted server).
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", server.server_addr().to_ip().unwrap());
+    let first = long[..FIRST_READ as usize].to_vec();
+    let size = long.len();
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for answer in 0..2 {
+            let Ok(Some(request)) = server.recv_timeout(Duration::from_secs(20)) else {
+                break;
+            };
+            let header = |name: &'static str| {
+                request
+                    .headers()
+                    .iter()
+                    .find(|h| h.field.equiv(name))
+                    .map(|h| h.value.to_string())
+            };
+            seen.push((header("range"), header("if-match")));
+            let response = if answer == 0 {
+                let range = format!("bytes 0-{}/{size}", FIRST_READ - 1);
+                tiny_http::Response::from_data(first.clone())
+                    .with_status_code(206)
+                    .with_header(tiny_http::Header::from_bytes("Content-Range", range).unwrap())
+                    .with_header(tiny_http::Header::from_bytes("ETag", "\"v1\"").unwrap())
+            } else {
+                let body = "<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>";
+                tiny_http::Response::from_data(body.as_bytes().to_vec()).with_status_code(412)
+            };
+            let _ = request.respond(response);
+        }
+        seen
+    });
+    let function = Function::start(&endpoint, &ENV);
+    let tasks = vec![task("2.0", "t", &manifest_key("in/long head.jpg", false), None)];
+    let event = batch_event("2.0", Some(json!({"mode": "report"})), tasks);
+    let (response, _) = function.invoke(&event);
+    check(
+        &response,
+        &event,
+        &[("TemporaryFailure", "the object changed while it was read")],
+    );
+    let seen = handle.join().unwrap();
+    let second = format!("bytes={}-{}", FIRST_READ, 2 * FIRST_READ - 1);
+    assert_eq!(
+        seen,
+        [
+            (Some(format!("bytes=0-{}", FIRST_READ - 1)), None),
+            (Some(second), Some("\"v1\"".to_owned())),
+        ]
+    );
+}
+
 // ---- What s3s-fs will not do: a 503, and no answer ----
 
 /// A loopback server answering every request with `status` and `body`, recording the requests'
