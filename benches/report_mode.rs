@@ -23,7 +23,6 @@ use edge_signer::transform::summary::{FIRST_READ, Step, summarize, summarize_pre
 use edge_signer::triggers::Settings;
 use edge_signer::triggers::batch::{JobSettings, Mode, ResultCode, Task, run_task};
 use std::hint::black_box;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 const BUCKET: &str = "photos";
@@ -76,7 +75,7 @@ fn main() {
         .build()
         .unwrap();
     let photo = photo();
-    let (endpoint, served) = counting_proxy::start(&server.endpoint);
+    let (endpoint, counts) = counting_proxy::start(&server.endpoint);
     let client = runtime.block_on(async { client(&endpoint) });
     let put = PutObject {
         bucket: BUCKET,
@@ -119,31 +118,45 @@ fn main() {
     );
     let (mut times_before, mut times_after) = (Vec::new(), Vec::new());
     let (mut bytes_before, mut bytes_after) = (0, 0);
+    let (mut gets_before, mut gets_after) = (0, 0);
     runtime.block_on(async {
         // Warm up the connection pool and the caches.
         before().await;
         after().await;
         for _ in 0..ROUNDS {
-            let (at, start) = (served.load(Ordering::SeqCst), Instant::now());
+            let (at, gets, start) = (counts.served(), counts.gets(), Instant::now());
             before().await;
             times_before.push(start.elapsed());
-            bytes_before += served.load(Ordering::SeqCst) - at;
-            let (at, start) = (served.load(Ordering::SeqCst), Instant::now());
+            bytes_before += counts.served() - at;
+            gets_before += counts.gets() - gets;
+            let (at, gets, start) = (counts.served(), counts.gets(), Instant::now());
             after().await;
             times_after.push(start.elapsed());
-            bytes_after += served.load(Ordering::SeqCst) - at;
+            bytes_after += counts.served() - at;
+            gets_after += counts.gets() - gets;
         }
     });
-    for (name, times, bytes) in [
-        ("before (whole GET + summarize)", times_before, bytes_before),
-        ("after (ranged GET + summarize_prefix)", times_after, bytes_after),
+    for (name, times, bytes, gets) in [
+        (
+            "before (whole GET + summarize)",
+            times_before,
+            bytes_before,
+            gets_before,
+        ),
+        (
+            "after (ranged GET + summarize_prefix)",
+            times_after,
+            bytes_after,
+            gets_after,
+        ),
     ] {
         let (median, min) = median_and_min(times);
         println!(
-            "{name}: median {:.2} ms, fastest {:.2} ms, {} bytes served per report",
+            "{name}: median {:.2} ms, fastest {:.2} ms, {} bytes served and {:.1} GETs per report",
             median.as_secs_f64() * 1e3,
             min.as_secs_f64() * 1e3,
-            bytes / ROUNDS as u64
+            bytes / ROUNDS as u64,
+            gets as f64 / ROUNDS as f64
         );
     }
     let result = runtime.block_on(run_task(&client, &task, &job, &context()));

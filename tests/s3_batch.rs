@@ -663,7 +663,7 @@ fn report_mode_reads_only_the_head_of_a_large_jpeg() {
     s3.put(SOURCE, "in/large photo.jpg", &large, "image/jpeg");
     s3.put(SOURCE, "in/large notes.txt", &vec![b'a'; 4 << 20], "text/plain");
     s3.put(SOURCE, "in/empty", b"", "application/octet-stream");
-    let (proxy, served) = counting_proxy::start(&server.endpoint);
+    let (proxy, counts) = counting_proxy::start(&server.endpoint);
     let function = Function::start(&proxy, &ENV);
 
     let tasks = ["in/large photo.jpg", "in/large notes.txt", "in/empty"]
@@ -705,7 +705,8 @@ fn report_mode_reads_only_the_head_of_a_large_jpeg() {
 
     // One GET of the first 64 KiB for each large object, with their answers' heads and the
     // empty object's 416: not the 3+ and 4 MB.
-    let served = served.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(counts.gets(), 3);
+    let served = counts.served();
     assert!(
         (2 * FIRST_READ..2 * FIRST_READ + 8192).contains(&served),
         "{served} bytes served for objects of {} and {} bytes",
@@ -713,6 +714,48 @@ fn report_mode_reads_only_the_head_of_a_large_jpeg() {
         4 << 20
     );
     assert_eq!(snapshot(&server.dir.path().join(DEST)), BTreeMap::new());
+}
+
+#[test]
+fn report_mode_reads_a_png_whole_in_one_get_when_its_key_says_png() {
+    let Some(server) = S3sFs::start(&[SOURCE, DEST]) else {
+        return;
+    };
+    // The sample PNG with 1 MB after its IEND (which a strip drops: metadata bytes).
+    let mut large = SAMPLE_PNG.to_vec();
+    large.resize(SAMPLE_PNG.len() + (1 << 20), b'x');
+    let s3 = S3::new(&server.endpoint);
+    s3.put(SOURCE, "in/large.png", &large, "image/png");
+    s3.put(SOURCE, "in/large png.jpg", &large, "image/jpeg");
+    let (proxy, counts) = counting_proxy::start(&server.endpoint);
+    let function = Function::start(&proxy, &ENV);
+    let expected = "PNG; GPS: yes; make: \"ExampleCam\"; model: \"EC-1 Mark II\"; metadata: ";
+    let whole = match edge_signer::transform::summary::summarize(&large).unwrap() {
+        edge_signer::transform::summary::Summary::Image(whole) => whole,
+        other => panic!("{other:?}"),
+    };
+    for (key, gets) in [("in/large.png", 1), ("in/large png.jpg", 2)] {
+        let before = (counts.gets(), counts.served());
+        let tasks = vec![task("2.0", "t", &manifest_key(key, false), None)];
+        let event = batch_event("2.0", Some(json!({"mode": "report"})), tasks);
+        let (response, _) = function.invoke(&event);
+        let strings = check(&response, &event, &[("Succeeded", expected)]);
+        let metadata: u64 = strings[0]
+            .strip_prefix(expected)
+            .and_then(|r| r.strip_suffix(" bytes"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(metadata >= 1 << 20, "{key}: {metadata}");
+        assert_eq!(metadata, whole.metadata_bytes, "{key}");
+        // Read whole, by one GET when the key says PNG, else by a first range and the rest.
+        assert_eq!(counts.gets() - before.0, gets, "{key}");
+        let served = counts.served() - before.1;
+        assert!(
+            served >= large.len() as u64 && served < large.len() as u64 + 4096,
+            "{key}: {served}"
+        );
+    }
 }
 
 /// `large_jpeg` with 120 kB more metadata before its image data: two APP13 segments after the
@@ -741,7 +784,7 @@ fn report_mode_reads_a_long_head_in_further_ranges_of_one_version() {
     if let Some(server) = S3sFs::start(&[SOURCE, DEST]) {
         let s3 = S3::new(&server.endpoint);
         s3.put(SOURCE, "in/long head.jpg", &long, "image/jpeg");
-        let (proxy, served) = counting_proxy::start(&server.endpoint);
+        let (proxy, counts) = counting_proxy::start(&server.endpoint);
         let function = Function::start(&proxy, &ENV);
         let tasks = vec![task("2.0", "t", &manifest_key("in/long head.jpg", false), None)];
         let event = batch_event("2.0", Some(json!({"mode": "report"})), tasks);
@@ -751,7 +794,8 @@ fn report_mode_reads_a_long_head_in_further_ranges_of_one_version() {
         let string = response["results"][0]["resultString"].as_str().unwrap();
         assert!(string.contains(&metadata), "{string}");
         // The first 64 KiB, then up to 128 KiB: not the 4 MB.
-        let served = served.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(counts.gets(), 2);
+        let served = counts.served();
         assert!(
             (2 * FIRST_READ..2 * FIRST_READ + 4096).contains(&served),
             "{served}"

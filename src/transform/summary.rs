@@ -25,7 +25,9 @@
 //!   about $0.0002 per object against $0.0000004 for one GET of the whole, and slower. A still
 //!   WebP has one bitstream chunk and could be read in two GETs (the first bytes, then what
 //!   follows the bitstream), but an animation has one chunk per frame, PNG's case again, and WebP
-//!   photos are small: one GET of the whole keeps the request count of the old report.
+//!   photos are small: one GET of the whole keeps the request count of a whole-object report
+//!   (when the caller knows the format beforehand; from a first read of [`FIRST_READ`] bytes, the
+//!   rest is a second GET).
 //! - **Not an image, or an unsupported one**: the first bytes tell (by magic bytes), whatever the
 //!   object's size.
 

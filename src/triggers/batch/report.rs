@@ -3,6 +3,10 @@
 //! nothing. The first range is [`FIRST_READ`] bytes: one GET, as a whole-object read was, for a
 //! typical photo. Later ranges are pinned to the first answer's ETag, so that all the bytes are of
 //! one version of the object.
+//!
+//! PNG and WebP are read whole (see `summary.rs` for why); a key whose extension says so is read
+//! whole by its first GET, so that it costs one request, not a first range and then the rest.
+//! The extension only chooses the request: what the object is, its magic bytes tell.
 
 use super::task::result;
 use super::{ResultCode, TaskResult};
@@ -26,6 +30,16 @@ pub(super) async fn report(
         version_id: source.version_id.as_deref(),
         if_match: None,
     };
+    if read_whole(&source.key) {
+        return match client
+            .get_object(&object, limit.unwrap_or(u64::MAX), context)
+            .await
+        {
+            Ok(whole) => described(summarize(&whole.body)),
+            Err(Error::TooLarge { limit }) => result(ObjectOutcome::TooLarge { limit }),
+            Err(e) => result(failure("GET", &source.key, e, true)),
+        };
+    }
     let first = ByteRange {
         first: 0,
         last: FIRST_READ - 1,
@@ -62,6 +76,12 @@ pub(super) async fn report(
             Err(e) => return result(failure("GET", &source.key, e, true)),
         }
     }
+}
+
+/// Whether `key`'s extension names a format whose report reads the whole object (PNG, WebP).
+fn read_whole(key: &str) -> bool {
+    let extension = key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    matches!(extension.as_deref(), Some("png" | "apng" | "webp"))
 }
 
 /// The object was replaced between two reads: a redrive reads the new one.
@@ -104,6 +124,16 @@ mod tests {
     use super::*;
     use crate::transform::ImageFormat;
     use crate::transform::summary::ImageSummary;
+
+    #[test]
+    fn png_and_webp_keys_are_read_whole() {
+        for key in ["a.png", "in/B.PNG", "x.y/photo.webp", "anim.apng"] {
+            assert!(read_whole(key), "{key}");
+        }
+        for key in ["a.jpg", "png", "in/png/photo", "a.png.jpg", "a.webp.txt", ""] {
+            assert!(!read_whole(key), "{key}");
+        }
+    }
 
     #[test]
     fn result_strings_say_what_was_not_read() {
