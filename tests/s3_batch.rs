@@ -805,57 +805,62 @@ fn report_mode_reads_a_long_head_in_further_ranges_of_one_version() {
     }
 
     // The object replaced between the two reads: the second, pinned to the first's ETag, gets a
-    // 412, and the task is redriven (s3s-fs ignores If-Match on GET, so a scripted server).
-    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://{}", server.server_addr().to_ip().unwrap());
-    let first = long[..FIRST_READ as usize].to_vec();
-    let size = long.len();
-    let handle = std::thread::spawn(move || {
-        let mut seen = Vec::new();
-        for answer in 0..2 {
-            let Ok(Some(request)) = server.recv_timeout(Duration::from_secs(20)) else {
-                break;
-            };
-            let header = |name: &'static str| {
-                request
-                    .headers()
-                    .iter()
-                    .find(|h| h.field.equiv(name))
-                    .map(|h| h.value.to_string())
-            };
-            seen.push((header("range"), header("if-match")));
-            let response = if answer == 0 {
-                let range = format!("bytes 0-{}/{size}", FIRST_READ - 1);
-                tiny_http::Response::from_data(first.clone())
-                    .with_status_code(206)
-                    .with_header(tiny_http::Header::from_bytes("Content-Range", range).unwrap())
-                    .with_header(tiny_http::Header::from_bytes("ETag", "\"v1\"").unwrap())
-            } else {
-                let body = "<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>";
-                tiny_http::Response::from_data(body.as_bytes().to_vec()).with_status_code(412)
-            };
-            let _ = request.respond(response);
-        }
-        seen
-    });
-    let function = Function::start(&endpoint, &ENV);
-    let tasks = vec![task("2.0", "t", &manifest_key("in/long head.jpg", false), None)];
-    let event = batch_event("2.0", Some(json!({"mode": "report"})), tasks);
-    let (response, _) = function.invoke(&event);
-    check(
-        &response,
-        &event,
-        &[("TemporaryFailure", "the object changed while it was read")],
-    );
-    let seen = handle.join().unwrap();
-    let second = format!("bytes={}-{}", FIRST_READ, 2 * FIRST_READ - 1);
-    assert_eq!(
-        seen,
-        [
-            (Some(format!("bytes=0-{}", FIRST_READ - 1)), None),
-            (Some(second), Some("\"v1\"".to_owned())),
-        ]
-    );
+    // 412 (or a 416 when the new object is shorter), and the task is redriven (s3s-fs ignores
+    // If-Match on GET, so a scripted server).
+    let precondition = "<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>";
+    let invalid_range = "<Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message><ActualObjectSize>100</ActualObjectSize></Error>";
+    for (status, body) in [(412, precondition), (416, invalid_range)] {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", server.server_addr().to_ip().unwrap());
+        let first = long[..FIRST_READ as usize].to_vec();
+        let size = long.len();
+        let handle = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            for answer in 0..2 {
+                let Ok(Some(request)) = server.recv_timeout(Duration::from_secs(20)) else {
+                    break;
+                };
+                let header = |name: &'static str| {
+                    request
+                        .headers()
+                        .iter()
+                        .find(|h| h.field.equiv(name))
+                        .map(|h| h.value.to_string())
+                };
+                seen.push((header("range"), header("if-match")));
+                let response = if answer == 0 {
+                    let range = format!("bytes 0-{}/{size}", FIRST_READ - 1);
+                    tiny_http::Response::from_data(first.clone())
+                        .with_status_code(206)
+                        .with_header(tiny_http::Header::from_bytes("Content-Range", range).unwrap())
+                        .with_header(tiny_http::Header::from_bytes("ETag", "\"v1\"").unwrap())
+                } else {
+                    tiny_http::Response::from_data(body.as_bytes().to_vec()).with_status_code(status)
+                };
+                let _ = request.respond(response);
+            }
+            seen
+        });
+        let function = Function::start(&endpoint, &ENV);
+        let tasks = vec![task("2.0", "t", &manifest_key("in/long head.jpg", false), None)];
+        let event = batch_event("2.0", Some(json!({"mode": "report"})), tasks);
+        let (response, _) = function.invoke(&event);
+        check(
+            &response,
+            &event,
+            &[("TemporaryFailure", "the object changed while it was read")],
+        );
+        let seen = handle.join().unwrap();
+        let second = format!("bytes={}-{}", FIRST_READ, 2 * FIRST_READ - 1);
+        assert_eq!(
+            seen,
+            [
+                (Some(format!("bytes=0-{}", FIRST_READ - 1)), None),
+                (Some(second), Some("\"v1\"".to_owned())),
+            ],
+            "{status}"
+        );
+    }
 }
 
 // ---- What s3s-fs will not do: a 503, and no answer ----

@@ -63,7 +63,7 @@ pub(super) async fn report(
             Step::Read(up_to) => up_to,
         };
         let Some(range) = ByteRange::from_to(read.len() as u64, up_to) else {
-            // summarize_prefix asks for more than it has; this is a defect, not the object's.
+            // summarize_prefix asked for no byte past those it has: a defect, not the object's.
             return TaskResult::new(
                 ResultCode::PermanentFailure,
                 "report: nothing more to read, and no summary",
@@ -71,8 +71,10 @@ pub(super) async fn report(
         };
         match client.get_object_range(&object, range, context).await {
             Ok(part) if part.object_size == size => read.extend_from_slice(&part.body),
+            // Another size, a 412 to the ETag, or a 416 (the object got shorter): replaced.
             Ok(_) => return changed(),
             Err(e) if e.is_precondition_failed() => return changed(),
+            Err(Error::RangeNotSatisfiable { .. }) => return changed(),
             Err(e) => return result(failure("GET", &source.key, e, true)),
         }
     }
