@@ -14,9 +14,12 @@
 //!   lies after the scan header is not read ([`ImageSummary::unread_bytes`]): the entropy-coded
 //!   data, and there a strip also drops APPn/COM segments between progressive scans and anything
 //!   after EOI, and refuses damaged data. A report from a prefix leaves those out and says so,
-//!   except for the common case it can see coming: a head with an MPF segment (APP2 `MPF\0`, CIPA
-//!   DC-007: the second images of cameras' MPO files, phones' gain maps and depth maps), which
-//!   announces images after EOI, is read whole.
+//!   except for the common cases it can see coming, which are read whole: a head that announces
+//!   data after EOI, by an MPF segment (APP2 `MPF\0`, CIPA DC-007: the second images of cameras'
+//!   MPO files, phones' gain maps and depth maps) or by XMP naming a container or a motion photo
+//!   (`Container:Directory`, `MotionPhoto`, `MicroVideo`: Android's motion photos, whose video
+//!   follows EOI, <https://developer.android.com/media/platform/motion-photo-format>, and Ultra
+//!   HDR gain maps, <https://developer.android.com/media/platform/hdr-image-format>).
 //! - **PNG and WebP: the whole object.** Their metadata chunks (`eXIf`, `tEXt`/`iTXt` with XMP,
 //!   `EXIF`, `XMP `) may follow the image data, and a chunk is only found through the header of
 //!   every chunk before it. Encoders split PNG image data into IDAT chunks of 8 KiB (libpng) to
@@ -47,6 +50,12 @@ pub const FIRST_READ: u64 = 64 * 1024;
 const MAGIC_LEN: u64 = 12;
 /// The SOS marker: the first scan header ends a JPEG's head.
 const SOS: u8 = 0xDA;
+/// The APP1 marker, and the identifier of its XMP segment.
+const APP1: u8 = 0xE1;
+const XMP: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+/// The words of XMP that announce data after EOI: a GContainer directory (motion photos, Ultra
+/// HDR), or the older motion photo properties (`GCamera:MotionPhoto`, `GCamera:MicroVideo…`).
+const XMP_TRAILERS: [&[u8]; 3] = [b"Container:Directory", b"MotionPhoto", b"MicroVideo"];
 /// The APP2 marker, and the identifier of its MPF segment (CIPA DC-007 Multi-Picture Format).
 const APP2: u8 = 0xE2;
 const MPF: &[u8] = b"MPF\0";
@@ -182,8 +191,8 @@ enum Head {
     /// At least this many bytes are needed to know.
     Needs(u64),
     /// A marker a strip refuses or an end before the first scan (EOI, a second SOI, a segment
-    /// length below 2): the whole object's summary says what it makes of it. Or an MPF segment:
-    /// images follow EOI, which a strip removes.
+    /// length below 2): the whole object's summary says what it makes of it. Or a segment that
+    /// announces data after EOI ([`announces_trailer`]), which a strip removes.
     Whole,
 }
 
@@ -223,23 +232,32 @@ fn jpeg_head(bytes: &[u8]) -> Head {
                     return Head::Whole;
                 }
                 let end = at + length;
-                if code == APP2 && length >= 2 + MPF.len() {
-                    match bytes.get(at + 2..at + 2 + MPF.len()) {
-                        Some(identifier) if identifier == MPF => return Head::Whole,
-                        Some(_) => {}
-                        None => return Head::Needs((at + 2 + MPF.len()) as u64),
-                    }
-                }
+                // The whole head is read anyway: each segment is looked at whole.
+                let Some(contents) = bytes.get(at + 2..end) else {
+                    return Head::Needs(end as u64);
+                };
                 if code == SOS {
-                    return match end <= bytes.len() {
-                        true => Head::EndsAt(end),
-                        false => Head::Needs(end as u64),
-                    };
+                    return Head::EndsAt(end);
+                }
+                if announces_trailer(code, contents) {
+                    return Head::Whole;
                 }
                 at = end;
             }
             Role::StartOfImage | Role::EndOfImage | Role::Refused(_) => return Head::Whole,
         }
+    }
+}
+
+/// Whether a segment before the first scan announces data after EOI: an MPF segment, or XMP
+/// with one of [`XMP_TRAILERS`].
+fn announces_trailer(code: u8, contents: &[u8]) -> bool {
+    match code {
+        APP2 => contents.starts_with(MPF),
+        APP1 if contents.starts_with(XMP) => XMP_TRAILERS
+            .iter()
+            .any(|word| memchr::memmem::find(contents, word).is_some()),
+        _ => false,
     }
 }
 
@@ -407,9 +425,31 @@ mod tests {
         mpo.extend_from_slice(b"\xFF\xE2\x00\x0AMPF\0MM\0*");
         mpo.extend_from_slice(&SAMPLE[2..]);
         mpo.extend_from_slice(&trailer[SAMPLE.len()..]);
-        assert_eq!(jpeg_head(&mpo[..9]), Head::Needs(10));
+        assert_eq!(jpeg_head(&mpo[..9]), Head::Needs(14));
         let (summary, read) = from_prefix(&mpo, FIRST_READ as usize);
         assert_eq!((summary, read), (summarize(&mpo), mpo.len()));
+        // XMP naming a motion photo's container: its video follows EOI. Other XMP does not count.
+        for (words, whole) in [
+            (&b"<Container:Directory><rdf:Seq>"[..], true),
+            (b"GCamera:MotionPhoto=\"1\"", true),
+            (b"GCamera:MicroVideoOffset=\"200000\"", true),
+            (b"dc:title=\"holiday\"", false),
+        ] {
+            let mut xmp = XMP.to_vec();
+            xmp.extend_from_slice(words);
+            let length = u16::try_from(xmp.len() + 2).unwrap().to_be_bytes();
+            let mut motion = SAMPLE[..2].to_vec();
+            motion.extend_from_slice(&[0xFF, APP1, length[0], length[1]]);
+            motion.extend_from_slice(&xmp);
+            motion.extend_from_slice(&SAMPLE[2..]);
+            motion.extend_from_slice(&[0x5A; 200_000]);
+            let (summary, read) = from_prefix(&motion, FIRST_READ as usize);
+            let Ok(Summary::Image(summary)) = summary else {
+                panic!("{summary:?}");
+            };
+            assert_eq!(read == motion.len(), whole, "{words:?}");
+            assert_eq!(summary.unread_bytes == 0, whole, "{words:?}");
+        }
         // A refused marker before the first scan: the whole object says why.
         let mut refused = SAMPLE[..2].to_vec();
         refused.extend_from_slice(b"\xFF\xF0\x00\x04ab");
