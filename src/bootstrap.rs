@@ -109,7 +109,7 @@ pub fn diagnostic(error_type: &str, message: impl ToString) -> Diagnostic {
 }
 
 /// What a panic said (`panic!`'s message), when it said it as a string.
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
+pub fn panic_message(payload: &(dyn Any + Send)) -> &str {
     payload
         .downcast_ref::<&str>()
         .copied()
@@ -165,6 +165,24 @@ pub fn runtime_stopped(result: Result<(), lambda_runtime::Error>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The context of every S3 request an invocation makes: the invocation's deadline less `reserve`
+/// (the time the function needs to answer after a request is cut short), and its trace id, sent
+/// as `X-Amzn-Trace-Id` so that Lambda's recursive-loop detection follows the requests
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html>).
+#[cfg(feature = "s3")]
+pub fn request_context(
+    invocation: &lambda_runtime::Context,
+    reserve: std::time::Duration,
+) -> crate::s3::RequestContext {
+    use std::time::{Duration, Instant, SystemTime};
+    let left = invocation
+        .deadline()
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    crate::s3::RequestContext::before(Instant::now() + left, reserve)
+        .with_trace_id(invocation.xray_trace_id.clone())
 }
 
 #[cfg(test)]

@@ -15,7 +15,10 @@
 //! - [`bootstrap`]: what the Lambda bootstraps share around lambda_runtime (logs, panics, a
 //!   failed start).
 //! - [`triggers`]: the S3 event notification trigger's pure core: events, keys, settings, plan.
+//! - [`backfill`]: `edge-signer backfill`, S3 Batch Operations' tasks run locally over a manifest.
 
+#[cfg(feature = "backfill")]
+pub mod backfill;
 #[cfg(feature = "lambda")]
 pub mod bootstrap;
 pub mod cloudfront;

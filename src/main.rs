@@ -66,6 +66,62 @@ enum Command {
         #[arg(long, default_value = "us-east-1")]
         region: String,
     },
+    /// Rehearse an S3 Batch Operations backfill: run the s3-batch function's task code on every
+    /// row of a CSV manifest (`bucket,key[,versionId]`, keys URL-encoded), concurrently, against
+    /// S3 or a local endpoint, and write the job's completion report (Report_CSV_20180820).
+    ///
+    /// Settings come from the EDGE_SIGNER_* variables, as in the function; the flags below win,
+    /// as a job's user arguments do. The endpoint, region and credentials come from
+    /// AWS_ENDPOINT_URL_S3 (else AWS_ENDPOINT_URL), AWS_REGION, AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN. Run again with the same report: tasks that
+    /// succeeded are skipped (no request), the others are done again. Ctrl-C starts no new task
+    /// and keeps the report of what was done; a second Ctrl-C cuts the running tasks.
+    ///
+    /// Exits 0 when every task succeeded, 1 when one failed, 130 when interrupted, 2 on a bad
+    /// setting, manifest or report.
+    #[cfg(feature = "backfill")]
+    Backfill(Backfill),
+}
+
+#[cfg(feature = "backfill")]
+#[derive(Debug, clap::Args)]
+struct Backfill {
+    /// The manifest: S3 Batch Operations CSV, fields quoted or not.
+    #[arg(long, value_name = "FILE")]
+    manifest: PathBuf,
+    /// The completion report to write (and to resume from when it exists).
+    #[arg(long, value_name = "FILE")]
+    report: PathBuf,
+    /// Tasks running at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+    concurrency: u16,
+    /// The S3 endpoint (http://HOST:PORT), addressed path-style.
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+    /// The region to sign for.
+    #[arg(long)]
+    region: Option<String>,
+    /// `strip` writes stripped copies; `report` writes nothing and says what each object holds.
+    #[arg(long, value_name = "strip|report")]
+    mode: Option<edge_signer::triggers::batch::Mode>,
+    /// Where outputs go (EDGE_SIGNER_DEST_BUCKET; default: the object's bucket).
+    #[arg(long, value_name = "BUCKET")]
+    dest_bucket: Option<String>,
+    /// Replaces the source prefix in output keys (EDGE_SIGNER_DEST_PREFIX).
+    #[arg(long, value_name = "PREFIX")]
+    dest_prefix: Option<String>,
+    /// Only keys under it are processed (EDGE_SIGNER_SOURCE_PREFIX).
+    #[arg(long, value_name = "PREFIX")]
+    source_prefix: Option<String>,
+    /// Also write each image's EXIF as JSON at the output key + this suffix (EDGE_SIGNER_EXIF_SUFFIX).
+    #[arg(long, value_name = "SUFFIX")]
+    exif_suffix: Option<String>,
+    /// Retries of a task that failed temporarily (5xx, SlowDown, timeout), with exponential backoff.
+    #[arg(long, default_value_t = 3)]
+    retries: u32,
+    /// Each attempt's time limit, like the function's timeout.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    task_timeout: u64,
 }
 
 fn parse_time(value: &str) -> Result<SystemTime, String> {
@@ -83,6 +139,46 @@ fn main() -> ExitCode {
         Command::Sign { event, at, config } => sign(event.as_deref(), at, config.as_deref()),
         #[cfg(feature = "local")]
         Command::Local { port, store, region } => local(port, store, region),
+        #[cfg(feature = "backfill")]
+        Command::Backfill(args) => backfill(args),
+    }
+}
+
+#[cfg(feature = "backfill")]
+fn backfill(args: Backfill) -> ExitCode {
+    use edge_signer::backfill::{Invocation, Options, execute};
+    use edge_signer::triggers::batch::UserArguments;
+    let invocation = Invocation {
+        manifest: args.manifest,
+        report: args.report,
+        endpoint: args.endpoint,
+        region: args.region,
+        arguments: UserArguments {
+            dest_bucket: args.dest_bucket,
+            dest_prefix: args.dest_prefix,
+            source_prefix: args.source_prefix,
+            exif_suffix: args.exif_suffix,
+            mode: args.mode,
+        },
+        options: Options {
+            concurrency: args.concurrency.into(),
+            retries: args.retries,
+            task_timeout: std::time::Duration::from_secs(args.task_timeout),
+            progress: std::io::IsTerminal::is_terminal(&io::stderr()),
+            ..Options::default()
+        },
+    };
+    let report = invocation.report.display().to_string();
+    match execute(invocation, |name| std::env::var(name).ok()) {
+        Ok(summary) => {
+            println!("edge-signer backfill: {summary}");
+            println!("edge-signer backfill: report in {report}");
+            ExitCode::from(summary.exit_code())
+        }
+        Err(e) => {
+            eprintln!("edge-signer backfill: {e}");
+            ExitCode::from(USAGE)
+        }
     }
 }
 

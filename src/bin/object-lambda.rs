@@ -8,7 +8,6 @@
 
 use edge_signer::bootstrap::{self, catch_panic, diagnostic};
 use edge_signer::object_lambda::{Client, Handled, Settings, handle_in, parse_event};
-use edge_signer::s3::RequestContext;
 use edge_signer::sigv4::SigningKeyCache;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::value::RawValue;
@@ -64,7 +63,7 @@ async fn invoke(state: &State, event: LambdaEvent<Box<RawValue>>) -> Result<serd
         .as_ref()
         .map_err(|e| fail("MissingCredentials", e))?;
     let settings = state.settings.as_ref().map_err(|e| fail("InvalidSettings", e))?;
-    let context = request_context(&event.context);
+    let context = bootstrap::request_context(&event.context, ANSWER_RESERVE);
     let event = parse_event(event.payload.get().as_bytes()).map_err(|e| fail(e.kind(), &e))?;
     let handled = handle_in(
         &event,
@@ -89,15 +88,4 @@ async fn invoke(state: &State, event: LambdaEvent<Box<RawValue>>) -> Result<serd
         }
     }
     Ok(handled.lambda_result())
-}
-
-/// The invocation's deadline (less [`ANSWER_RESERVE`]) and trace id, for every S3 request it makes:
-/// the trace id lets Lambda's recursive-loop detection follow them.
-fn request_context(invocation: &lambda_runtime::Context) -> RequestContext {
-    let left = invocation
-        .deadline()
-        .duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO);
-    RequestContext::before(Instant::now() + left, ANSWER_RESERVE)
-        .with_trace_id(invocation.xray_trace_id.clone())
 }

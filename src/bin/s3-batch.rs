@@ -8,13 +8,13 @@
 //! report says why.
 
 use edge_signer::bootstrap::{self, catch_panic, diagnostic};
-use edge_signer::s3::{Client, RequestContext, Transport};
+use edge_signer::s3::{Client, Transport};
 use edge_signer::triggers::Settings;
 use edge_signer::triggers::batch::{Response, fail_every_task, handle_event};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::value::RawValue;
 use std::process::ExitCode;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 /// Kept from the invocation's time to answer after a request is cut short: the response still
 /// reaches the Runtime API before Lambda's deadline, so a slow S3 is a `TemporaryFailure` that
@@ -52,7 +52,7 @@ async fn main() -> ExitCode {
 /// One invocation. The event arrives as `RawValue` (checked JSON text, no tree) and is parsed by
 /// the library, so that a malformed one gets the path at fault.
 async fn invoke(state: &State, event: LambdaEvent<Box<RawValue>>) -> Result<Response, Diagnostic> {
-    let context = request_context(&event.context);
+    let context = bootstrap::request_context(&event.context, ANSWER_RESERVE);
     let json = event.payload.get().as_bytes();
     let answered = match (&state.client, &state.settings) {
         (Ok(client), Ok(settings)) => handle_event(client, settings, json, &context).await,
@@ -62,15 +62,4 @@ async fn invoke(state: &State, event: LambdaEvent<Box<RawValue>>) -> Result<Resp
         tracing::error!(kind = e.kind(), error = %e, "not answered");
         diagnostic(e.kind(), e)
     })
-}
-
-/// The invocation's deadline (less [`ANSWER_RESERVE`]) and trace id, for every S3 request it makes:
-/// the trace id lets Lambda's recursive-loop detection follow them.
-fn request_context(invocation: &lambda_runtime::Context) -> RequestContext {
-    let left = invocation
-        .deadline()
-        .duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO);
-    RequestContext::before(Instant::now() + left, ANSWER_RESERVE)
-        .with_trace_id(invocation.xray_trace_id.clone())
 }

@@ -1,11 +1,8 @@
 //! JPEG: keep the segments decoding needs, the ICC profile and the orientation; drop the rest.
 
-use img_parts::jpeg::{Jpeg, JpegSegment, markers};
-use img_parts::{Bytes, ImageEXIF};
-use memchr::memchr;
-
-use super::jpeg_markers::{Role, has_length, role};
+use super::jpeg_markers::{Role, role};
 use super::jpeg_scans::clean_tail;
+use super::jpeg_segments::{self, Header, SOS, Segment};
 use super::orientation::{minimal_exif, orientation, read_exif};
 use super::{ImageFormat, TransformError};
 
@@ -20,160 +17,130 @@ const JFIF_HEADER_LEN: usize = 14;
 /// anything after them is no one's and could hold any text.
 const ADOBE_LEN: usize = 12;
 
-/// Parses the JPEG in `input` and writes it back with only these segments before the first scan:
-/// the frame and table segments (SOFn, DHT, DQT, DRI, DAC; see `jpeg_markers.rs`), JFIF APP0 (its
-/// thumbnail removed), the ICC profile (APP2 `ICC_PROFILE`), Adobe APP14 (it tells decoders the
-/// colour transform; its first 12 bytes), and a minimal EXIF APP1 with the orientation when it was
-/// not 1. After the first scan header, see [`clean_tail`]. The entropy-coded data is copied byte
-/// for byte. A file with a marker decoders refuse is refused (see [`check_markers_before_scan`]).
+const APP0: u8 = 0xE0;
+const APP1: u8 = 0xE1;
+const APP2: u8 = 0xE2;
+const APP14: u8 = 0xEE;
+/// DNL, the number of lines.
+const DNL: u8 = 0xDC;
+/// The minimal EXIF APP1 segment: marker, length, `Exif\0\0`, the 26-byte block.
+const MINIMAL_EXIF_SEGMENT_LEN: usize = 2 + 2 + 6 + 26;
+
+/// Walks the JPEG in `input` and writes, in one pass from slices of it, only these segments
+/// before the first scan: the frame and table segments (SOFn, DHT, DQT, DRI, DAC; see
+/// `jpeg_markers.rs`), JFIF APP0 (its thumbnail removed), the ICC profile (APP2 `ICC_PROFILE`),
+/// Adobe APP14 (it tells decoders the colour transform; its first 12 bytes), and a minimal EXIF
+/// APP1 with the orientation when it was not 1. After the first scan header, see [`clean_tail`].
+/// The entropy-coded data is copied byte for byte. A file with a marker decoders refuse is
+/// refused (see `jpeg_segments.rs`). The output never outgrows the input by more than the
+/// orientation's segment, so it is allocated once: the input and the output are all the memory a
+/// strip holds.
 pub(super) fn strip(input: &[u8]) -> Result<Vec<u8>, TransformError> {
-    let mut jpeg = parse(input)?;
-    let orientation = match jpeg.exif() {
-        Some(tiff) => orientation(&read_exif(&tiff, FORMAT)?),
+    let header = read(input)?;
+    let orientation = match exif_of(&header) {
+        Some(tiff) => orientation(&read_exif(tiff, FORMAT)?),
         None => None,
     };
-    if !jpeg.segments().iter().any(|s| is_frame_header(s.marker())) {
+    if !header.segments.iter().any(|s| role(s.marker) == Role::Frame) {
         return Err(TransformError::malformed(
             FORMAT,
             "no frame header (SOFn) before the first scan",
         ));
     }
-
-    let mut kept: Vec<JpegSegment> = Vec::with_capacity(jpeg.segments().len());
-    let mut scan_seen = false;
-    for segment in jpeg.segments() {
-        let contents = segment.contents();
-        match segment.marker() {
-            markers::SOS => {
-                // The entropy img-parts holds is the rest of the input after this header.
-                let tail_len = segment.len_with_entropy() - segment.len();
-                let tail = input
-                    .len()
-                    .checked_sub(tail_len)
-                    .and_then(|start| input.get(start..))
-                    .ok_or_else(|| TransformError::malformed(FORMAT, "scan data out of bounds"))?;
-                let tail = clean_tail(tail).map_err(|error| TransformError::malformed(FORMAT, error))?;
-                kept.push(JpegSegment::new_with_entropy(
-                    markers::SOS,
-                    contents.clone(),
-                    Bytes::from(tail),
-                ));
-                scan_seen = true;
-            }
-            markers::APP0 if contents.starts_with(JFIF) && contents.len() >= JFIF_HEADER_LEN => {
-                kept.push(JpegSegment::new_with_contents(
-                    markers::APP0,
-                    jfif_without_thumbnail(contents),
-                ));
-            }
-            markers::APP2 if contents.starts_with(ICC_PROFILE) => kept.push(segment.clone()),
-            markers::APP14 if contents.starts_with(ADOBE) && contents.len() >= ADOBE_LEN => {
-                kept.push(JpegSegment::new_with_contents(
-                    markers::APP14,
-                    contents.slice(..ADOBE_LEN),
-                ));
-            }
-            // DNL means something only after the first scan (T.81 B.2.5); decoders skip it here.
-            markers::DNL => {}
-            marker => match role(marker) {
-                Role::Frame | Role::Decoding => kept.push(segment.clone()),
-                // APPn and COM; the other roles were refused by `check_markers_before_scan` or
-                // carry no segment.
-                _ => {}
-            },
-        }
-    }
-    if !scan_seen {
+    let Some((scan_header, tail)) = header.scan else {
         return Err(TransformError::malformed(
             FORMAT,
             "truncated: no scan (SOS) segment",
         ));
-    }
-    if let Some(orientation) = orientation {
-        let mut contents = EXIF_PREFIX.to_vec();
-        contents.extend_from_slice(&minimal_exif(orientation));
+    };
+
+    let mut out = Vec::with_capacity(input.len() + MINIMAL_EXIF_SEGMENT_LEN);
+    out.extend_from_slice(b"\xFF\xD8");
+    let mut exif_written = false;
+    let kept = header.segments.iter().filter_map(kept);
+    for (marker, contents) in kept.chain([(SOS, Contents::Same(scan_header))]) {
         // After JFIF APP0 when there is one (JFIF requires APP0 first), else first.
-        let at = kept.iter().take_while(|s| s.marker() == markers::APP0).count();
-        kept.insert(
-            at,
-            JpegSegment::new_with_contents(markers::APP1, Bytes::from(contents)),
-        );
-    }
-    *jpeg.segments_mut() = kept;
-    Ok(jpeg.encoder().bytes().into())
-}
-
-fn is_frame_header(marker: u8) -> bool {
-    role(marker) == Role::Frame
-}
-
-/// img-parts' reading of `input`, after [`check_markers_before_scan`].
-fn parse(input: &[u8]) -> Result<Jpeg, TransformError> {
-    check_markers_before_scan(input).map_err(|reason| TransformError::malformed(FORMAT, reason))?;
-    Jpeg::from_bytes(Bytes::copy_from_slice(input)).map_err(|error| TransformError::malformed(FORMAT, error))
-}
-
-/// Refuses, before the first scan, what img-parts steps over without a word but decoders stop at
-/// (libjpeg-turbo: "two SOI markers", "unsupported marker type", "two SOF markers"): a second SOI,
-/// the markers `jpeg_markers.rs` refuses, and a second frame header. Stripping such a file would
-/// make it decode where it did not, or show another picture. The walk is img-parts' own (bytes
-/// that are not `FF` and standalone markers skipped, segments stepped over by their length), so
-/// that both see the same segments; a truncated segment is left to img-parts to report.
-fn check_markers_before_scan(input: &[u8]) -> Result<(), String> {
-    let mut at = 2;
-    let mut frames = 0;
-    loop {
-        let Some(ff) = input.get(at..).and_then(|rest| memchr(0xFF, rest)) else {
-            return Ok(());
-        };
-        let mut code_at = at + ff + 1;
-        while input.get(code_at) == Some(&0xFF) {
-            code_at += 1;
-        }
-        let Some(&code) = input.get(code_at) else {
-            return Ok(());
-        };
-        at = code_at + 1;
-        if code == 0x00 {
-            // `FF 00` outside scan data: junk, which decoders skip as img-parts does.
-            continue;
-        }
-        match role(code) {
-            Role::Standalone => {}
-            Role::EndOfImage => return Ok(()),
-            Role::StartOfImage => {
-                return Err("a second SOI marker (FF D8) before the first scan".into());
+        if !exif_written && marker != APP0 {
+            if let Some(orientation) = orientation {
+                write_segment(&mut out, APP1, &[EXIF_PREFIX, &minimal_exif(orientation)]);
             }
-            Role::Refused(what) => return Err(format!("{what} (FF {code:02X}) before the first scan")),
-            Role::Decoding if code == markers::SOS => return Ok(()),
-            Role::Frame | Role::Decoding | Role::Metadata => {
-                if role(code) == Role::Frame {
-                    frames += 1;
-                    if frames > 1 {
-                        return Err(format!(
-                            "a second frame header (FF {code:02X}) before the first scan"
-                        ));
-                    }
-                }
-                debug_assert!(has_length(code));
-                let Some(length) = input.get(at..at + 2) else {
-                    return Ok(());
-                };
-                at += usize::from(u16::from_be_bytes([length[0], length[1]]));
-            }
+            exif_written = true;
+        }
+        match contents {
+            Contents::Same(bytes) => write_segment(&mut out, marker, &[bytes]),
+            Contents::Jfif(header) => write_segment(&mut out, marker, &[&header]),
         }
     }
+    clean_tail(tail, &mut out).map_err(|error| TransformError::malformed(FORMAT, error))?;
+    Ok(out)
+}
+
+/// What a kept segment holds in the output.
+enum Contents<'a> {
+    /// Its contents as they were (or their first bytes).
+    Same(&'a [u8]),
+    /// A JFIF header, its thumbnail removed.
+    Jfif([u8; JFIF_HEADER_LEN]),
+}
+
+/// Whether `segment` is kept before the first scan, and with what.
+fn kept<'a>(segment: &Segment<'a>) -> Option<(u8, Contents<'a>)> {
+    let &Segment { marker, contents } = segment;
+    let kept = match marker {
+        APP0 if contents.starts_with(JFIF) && contents.len() >= JFIF_HEADER_LEN => {
+            Contents::Jfif(jfif_without_thumbnail(contents))
+        }
+        APP2 if contents.starts_with(ICC_PROFILE) => Contents::Same(contents),
+        APP14 if contents.starts_with(ADOBE) && contents.len() >= ADOBE_LEN => {
+            Contents::Same(&contents[..ADOBE_LEN])
+        }
+        // DNL means something only after the first scan (T.81 B.2.5); decoders skip it here.
+        DNL => return None,
+        // APPn and COM go; the other roles were refused by the walk or carry no segment.
+        _ => match role(marker) {
+            Role::Frame | Role::Decoding => Contents::Same(contents),
+            _ => return None,
+        },
+    };
+    Some((marker, kept))
+}
+
+/// Appends the segment `FF marker`, its length, and `parts` (at most 65,533 bytes in all: each
+/// comes from a segment of the input, or is the minimal EXIF).
+fn write_segment(out: &mut Vec<u8>, marker: u8, parts: &[&[u8]]) {
+    let size: usize = parts.iter().map(|part| part.len()).sum();
+    let length = u16::try_from(size + 2).unwrap_or(u16::MAX);
+    out.extend_from_slice(&[0xFF, marker]);
+    out.extend_from_slice(&length.to_be_bytes());
+    for part in parts {
+        out.extend_from_slice(part);
+    }
+}
+
+/// [`jpeg_segments::read`], its error as this format's.
+fn read(input: &[u8]) -> Result<Header<'_>, TransformError> {
+    jpeg_segments::read(input).map_err(|reason| TransformError::malformed(FORMAT, reason))
 }
 
 /// The JFIF header with the thumbnail size set to 0×0 and the thumbnail pixels cut off.
-fn jfif_without_thumbnail(contents: &Bytes) -> Bytes {
-    let mut header = contents.slice(..JFIF_HEADER_LEN).to_vec();
+fn jfif_without_thumbnail(contents: &[u8]) -> [u8; JFIF_HEADER_LEN] {
+    let mut header = [0; JFIF_HEADER_LEN];
+    header.copy_from_slice(&contents[..JFIF_HEADER_LEN]);
     header[12] = 0;
     header[13] = 0;
-    Bytes::from(header)
+    header
 }
 
 /// The EXIF block (TIFF structure) of the first EXIF APP1 segment, if any.
-pub(super) fn exif_block(input: &[u8]) -> Result<Option<Bytes>, TransformError> {
-    Ok(parse(input)?.exif())
+fn exif_of<'a>(header: &Header<'a>) -> Option<&'a [u8]> {
+    header
+        .segments
+        .iter()
+        .find(|s| s.marker == APP1 && s.contents.starts_with(EXIF_PREFIX))
+        .map(|s| &s.contents[EXIF_PREFIX.len()..])
+}
+
+/// The EXIF block of `input`, a slice of it: nothing is copied.
+pub(super) fn exif_block(input: &[u8]) -> Result<Option<&[u8]>, TransformError> {
+    Ok(exif_of(&read(input)?))
 }

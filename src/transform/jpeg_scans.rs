@@ -61,11 +61,10 @@ fn marker_follows(tail: &[u8], at: usize) -> bool {
     code.is_some_and(|&code| role(code) == Role::EndOfImage || has_length(code))
 }
 
-/// Copies `tail` (everything after the first SOS header) without APPn/COM segments and without
-/// anything after EOI; the result ends with `FF D9`. A segment that no marker follows (only in a
+/// Appends `tail` (everything after the first SOS header) to `out` without APPn/COM segments and
+/// without anything after EOI, ending with `FF D9`; at most `tail.len()` bytes. A segment that no marker follows (only in a
 /// damaged file) is emptied instead of removed, so that a decoder reads what follows it as before.
-pub(super) fn clean_tail(tail: &[u8]) -> Result<Vec<u8>, ScanError> {
-    let mut out = Vec::with_capacity(tail.len());
+pub(super) fn clean_tail(tail: &[u8], out: &mut Vec<u8>) -> Result<(), ScanError> {
     let mut copy_from = 0;
     let mut at = 0;
     loop {
@@ -84,7 +83,7 @@ pub(super) fn clean_tail(tail: &[u8]) -> Result<Vec<u8>, ScanError> {
         match role(marker) {
             Role::EndOfImage => {
                 out.extend_from_slice(&tail[copy_from..at]);
-                return Ok(out);
+                return Ok(());
             }
             // Restart markers and TEM: part of the image data.
             Role::Standalone => {}
@@ -121,16 +120,21 @@ pub(super) fn clean_tail(tail: &[u8]) -> Result<Vec<u8>, ScanError> {
 mod tests {
     use super::*;
 
+    fn clean(tail: &[u8]) -> Result<Vec<u8>, ScanError> {
+        let mut out = Vec::new();
+        clean_tail(tail, &mut out).map(|()| out)
+    }
+
     #[test]
     fn entropy_data_with_stuffing_and_restarts_is_kept() {
         let tail = b"\x12\xFF\x00\x34\xFF\xD0\x56\xFF\xFF\xD9";
-        assert_eq!(clean_tail(tail).unwrap(), tail);
+        assert_eq!(clean(tail).unwrap(), tail);
     }
 
     #[test]
     fn anything_after_eoi_is_dropped() {
         let tail = b"\x12\x34\xFF\xD9\xFF\xD8\xFF\xE1\x00\x04GPS!\xFF\xD9";
-        assert_eq!(clean_tail(tail).unwrap(), b"\x12\x34\xFF\xD9");
+        assert_eq!(clean(tail).unwrap(), b"\x12\x34\xFF\xD9");
     }
 
     #[test]
@@ -138,7 +142,7 @@ mod tests {
         let tail =
             b"\x12\xFF\xE1\x00\x06Exif\xFF\xC4\x00\x03\x01\xFF\xDA\x00\x03\x01\x99\xFF\xFE\x00\x03x\xFF\xD9";
         assert_eq!(
-            clean_tail(tail).unwrap(),
+            clean(tail).unwrap(),
             b"\x12\xFF\xC4\x00\x03\x01\xFF\xDA\x00\x03\x01\x99\xFF\xD9"
         );
     }
@@ -147,10 +151,10 @@ mod tests {
     fn a_segment_no_marker_follows_is_emptied_not_removed() {
         // Bytes a decoder skips after the segment would otherwise join the scan's data before it.
         let tail = b"\x12\xFF\xE0\x00\x04ab\x34\x56\xFF\xD9";
-        assert_eq!(clean_tail(tail).unwrap(), b"\x12\xFF\xE0\x00\x02\x34\x56\xFF\xD9");
+        assert_eq!(clean(tail).unwrap(), b"\x12\xFF\xE0\x00\x02\x34\x56\xFF\xD9");
         // Stripping again changes nothing.
-        let once = clean_tail(tail).unwrap();
-        assert_eq!(clean_tail(&once).unwrap(), once);
+        let once = clean(tail).unwrap();
+        assert_eq!(clean(&once).unwrap(), once);
         // Stuffing or a restart marker after the segment is image data too, not a marker.
         for next in [b"\xFF\x00\x34", b"\xFF\xD0\x34"] {
             let mut tail = b"\x12\xFF\xE0\x00\x04ab".to_vec();
@@ -159,23 +163,20 @@ mod tests {
             let mut expected = b"\x12\xFF\xE0\x00\x02".to_vec();
             expected.extend_from_slice(next);
             expected.extend_from_slice(b"\xFF\xD9");
-            assert_eq!(clean_tail(&tail).unwrap(), expected);
-            assert_eq!(clean_tail(&expected).unwrap(), expected);
+            assert_eq!(clean(&tail).unwrap(), expected);
+            assert_eq!(clean(&expected).unwrap(), expected);
         }
         // A segment a marker follows (after fill bytes) is removed whole.
         let tail = b"\x12\xFF\xE0\x00\x04ab\xFF\xFF\xC4\x00\x02\xFF\xD9";
-        assert_eq!(clean_tail(tail).unwrap(), b"\x12\xFF\xFF\xC4\x00\x02\xFF\xD9");
+        assert_eq!(clean(tail).unwrap(), b"\x12\xFF\xFF\xC4\x00\x02\xFF\xD9");
     }
 
     #[test]
     fn a_second_image_or_frame_and_unknown_markers_are_refused() {
         // A stray SOI inside the scan data, and a whole second image before the EOI.
+        assert_eq!(clean(b"\x12\xFF\xD8\x34\xFF\xD9"), Err(ScanError::SecondImage));
         assert_eq!(
-            clean_tail(b"\x12\xFF\xD8\x34\xFF\xD9"),
-            Err(ScanError::SecondImage)
-        );
-        assert_eq!(
-            clean_tail(b"\x12\xFF\xC0\x00\x02\xFF\xD9"),
+            clean(b"\x12\xFF\xC0\x00\x02\xFF\xD9"),
             Err(ScanError::SecondFrame(0xC0))
         );
         // Reserved codes (no length), JPGn and hierarchical segments: refused, never copied.
@@ -186,31 +187,22 @@ mod tests {
             b"\x12\xFF\xDE\x00\x02\xFF\xD9",
             b"\x12\xFF\xC8\x00\x02\xFF\xD9",
         ] {
-            assert!(
-                matches!(clean_tail(tail), Err(ScanError::Refused(..))),
-                "{tail:02X?}"
-            );
+            assert!(matches!(clean(tail), Err(ScanError::Refused(..))), "{tail:02X?}");
         }
         // TEM and DNL are kept: a decoder skips the first and reads the second.
         let tail = b"\x12\xFF\x01\x34\xFF\xDC\x00\x04\x00\x10\xFF\xD9";
-        assert_eq!(clean_tail(tail).unwrap(), tail);
+        assert_eq!(clean(tail).unwrap(), tail);
     }
 
     #[test]
     fn truncated_data_is_an_error() {
-        assert_eq!(clean_tail(b"\x12\x34"), Err(ScanError::MissingEoi));
-        assert_eq!(clean_tail(b"\x12\xFF"), Err(ScanError::MissingEoi));
+        assert_eq!(clean(b"\x12\x34"), Err(ScanError::MissingEoi));
+        assert_eq!(clean(b"\x12\xFF"), Err(ScanError::MissingEoi));
         assert_eq!(
-            clean_tail(b"\xFF\xE1\x00\x10ab"),
+            clean(b"\xFF\xE1\x00\x10ab"),
             Err(ScanError::BadSegmentLength(0xE1))
         );
-        assert_eq!(
-            clean_tail(b"\xFF\xC4\x00"),
-            Err(ScanError::BadSegmentLength(0xC4))
-        );
-        assert_eq!(
-            clean_tail(b"\xFF\xC4\x00\x01"),
-            Err(ScanError::BadSegmentLength(0xC4))
-        );
+        assert_eq!(clean(b"\xFF\xC4\x00"), Err(ScanError::BadSegmentLength(0xC4)));
+        assert_eq!(clean(b"\xFF\xC4\x00\x01"), Err(ScanError::BadSegmentLength(0xC4)));
     }
 }

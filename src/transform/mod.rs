@@ -10,7 +10,8 @@
 //! - [`exif_json`]: every EXIF field as JSON, grouped by IFD.
 //! - [`show_exif`]: whether a query string asks for the JSON.
 //!
-//! Containers are parsed with img-parts, EXIF with kamadak-exif. No I/O, no panics on any input.
+//! JPEG segments are walked in place (`jpeg_segments.rs`), PNG and WebP containers parsed with
+//! img-parts, EXIF with kamadak-exif. No I/O, no panics on any input.
 
 mod error;
 mod exif_budget;
@@ -19,6 +20,7 @@ mod format;
 mod jpeg;
 mod jpeg_markers;
 mod jpeg_scans;
+mod jpeg_segments;
 mod orientation;
 mod png;
 mod png_raw_profile;
@@ -30,6 +32,68 @@ pub use error::TransformError;
 pub use exif_json::JSON_CONTENT_TYPE;
 pub use format::{ImageFormat, Sniffed, sniff};
 pub use query::{SHOW_EXIF, show_exif};
+
+use img_parts::Bytes;
+
+/// The bytes of an image as the transform takes them: a slice, or [`Bytes`] (what the S3 client
+/// reads) that img-parts parses in place. JPEG is never copied; PNG and WebP from a slice are, as
+/// img-parts keeps its own `Bytes`, and from `Bytes` are not.
+pub trait ImageBytes {
+    /// The bytes.
+    fn as_slice(&self) -> &[u8];
+    /// The bytes as `Bytes`: shared when they are, else a copy.
+    fn to_shared(&self) -> Bytes;
+}
+
+impl ImageBytes for [u8] {
+    fn as_slice(&self) -> &[u8] {
+        self
+    }
+
+    fn to_shared(&self) -> Bytes {
+        Bytes::copy_from_slice(self)
+    }
+}
+
+impl<const N: usize> ImageBytes for [u8; N] {
+    fn as_slice(&self) -> &[u8] {
+        self
+    }
+
+    fn to_shared(&self) -> Bytes {
+        Bytes::copy_from_slice(self)
+    }
+}
+
+impl ImageBytes for Vec<u8> {
+    fn as_slice(&self) -> &[u8] {
+        self
+    }
+
+    fn to_shared(&self) -> Bytes {
+        Bytes::copy_from_slice(self)
+    }
+}
+
+impl<T: ImageBytes + ?Sized> ImageBytes for &T {
+    fn as_slice(&self) -> &[u8] {
+        (**self).as_slice()
+    }
+
+    fn to_shared(&self) -> Bytes {
+        (**self).to_shared()
+    }
+}
+
+impl ImageBytes for Bytes {
+    fn as_slice(&self) -> &[u8] {
+        self
+    }
+
+    fn to_shared(&self) -> Bytes {
+        self.clone()
+    }
+}
 
 /// What [`strip_metadata`] made of its input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,14 +116,14 @@ pub enum Outcome {
 /// [`TransformError::UnsupportedImage`] for other image formats (TIFF, HEIF, AVIF, GIF, JPEG XL…),
 /// [`TransformError::MalformedImage`] for a corrupt or truncated container,
 /// [`TransformError::MalformedExif`] when the EXIF block (and so the orientation) cannot be read.
-pub fn strip_metadata(input: &[u8]) -> Result<Outcome, TransformError> {
-    let Some(format) = image_format(input)? else {
+pub fn strip_metadata<I: ImageBytes + ?Sized>(input: &I) -> Result<Outcome, TransformError> {
+    let Some(format) = image_format(input.as_slice())? else {
         return Ok(Outcome::NotAnImage);
     };
     let bytes = match format {
-        ImageFormat::Jpeg => jpeg::strip(input)?,
-        ImageFormat::Png => png::strip(input)?,
-        ImageFormat::WebP => webp::strip(input)?,
+        ImageFormat::Jpeg => jpeg::strip(input.as_slice())?,
+        ImageFormat::Png => png::strip(input.to_shared())?,
+        ImageFormat::WebP => webp::strip(input.to_shared())?,
     };
     Ok(Outcome::Stripped { format, bytes })
 }
@@ -99,17 +163,25 @@ pub enum ExifReport {
 /// [`TransformError::MalformedExif`] for a block whose report would pass the budget of
 /// `exif_budget.rs` (fields, bytes of values, bytes of JSON): only a hostile block, whose entries
 /// share their value bytes, does.
-pub fn exif_json(input: &[u8]) -> Result<ExifReport, TransformError> {
-    let Some(format) = image_format(input)? else {
+pub fn exif_json<I: ImageBytes + ?Sized>(input: &I) -> Result<ExifReport, TransformError> {
+    let Some(format) = image_format(input.as_slice())? else {
         return Ok(ExifReport::NotAnImage);
     };
+    // A JPEG's block is a slice of the input; PNG's and WebP's a slice of img-parts' `Bytes`.
+    let owned;
     let block = match format {
-        ImageFormat::Jpeg => jpeg::exif_block(input)?,
-        ImageFormat::Png => png::exif_block(input)?,
-        ImageFormat::WebP => webp::exif_block(input)?,
+        ImageFormat::Jpeg => jpeg::exif_block(input.as_slice())?,
+        ImageFormat::Png => {
+            owned = png::exif_block(input.to_shared())?;
+            owned.as_deref()
+        }
+        ImageFormat::WebP => {
+            owned = webp::exif_block(input.to_shared())?;
+            owned.as_deref()
+        }
     };
     let exif = match block {
-        Some(tiff) => Some(orientation::read_exif(&tiff, format)?),
+        Some(tiff) => Some(orientation::read_exif(tiff, format)?),
         None => None,
     };
     let json = exif_json::to_json(exif.as_ref())

@@ -21,9 +21,8 @@ const KEPT: [&[u8; 4]; 18] = [
 /// an `eXIf` chunk holding only the orientation when it was not 1 (before the first IDAT, as the
 /// specification requires). The orientation is read from `eXIf`, or without one from
 /// ImageMagick's raw profile text chunk (`png_raw_profile.rs`). Image data is copied byte for byte; anything after IEND is dropped.
-pub(super) fn strip(input: &[u8]) -> Result<Vec<u8>, TransformError> {
-    let mut png = Png::from_bytes(Bytes::copy_from_slice(input))
-        .map_err(|error| TransformError::malformed(FORMAT, error))?;
+pub(super) fn strip(input: Bytes) -> Result<Vec<u8>, TransformError> {
+    let mut png = Png::from_bytes(input).map_err(|error| TransformError::malformed(FORMAT, error))?;
     let kinds: Vec<[u8; 4]> = png.chunks().iter().map(PngChunk::kind).collect();
     if kinds.first() != Some(b"IHDR") {
         return Err(TransformError::malformed(FORMAT, "the first chunk is not IHDR"));
@@ -53,9 +52,8 @@ pub(super) fn strip(input: &[u8]) -> Result<Vec<u8>, TransformError> {
 }
 
 /// The EXIF block of the `eXIf` chunk, or without one of a raw profile text chunk, if any.
-pub(super) fn exif_block(input: &[u8]) -> Result<Option<Bytes>, TransformError> {
-    let png = Png::from_bytes(Bytes::copy_from_slice(input))
-        .map_err(|error| TransformError::malformed(FORMAT, error))?;
+pub(super) fn exif_block(input: Bytes) -> Result<Option<Bytes>, TransformError> {
+    let png = Png::from_bytes(input).map_err(|error| TransformError::malformed(FORMAT, error))?;
     exif_of(&png)
 }
 

@@ -111,9 +111,10 @@ pub fn summarize(input: &[u8]) -> Result<Summary, TransformError> {
         Outcome::NotAnImage => return Ok(Summary::NotAnImage),
     };
     let block = match format {
-        ImageFormat::Jpeg => jpeg::exif_block(input)?,
-        ImageFormat::Png => png::exif_block(input)?,
-        ImageFormat::WebP => webp::exif_block(input)?,
+        // A JPEG's block is borrowed, then copied (a few KB); PNG and WebP parse a copy.
+        ImageFormat::Jpeg => jpeg::exif_block(input)?.map(bytes::Bytes::copy_from_slice),
+        ImageFormat::Png => png::exif_block(bytes::Bytes::copy_from_slice(input))?,
+        ImageFormat::WebP => webp::exif_block(bytes::Bytes::copy_from_slice(input))?,
     };
     let exif = match block {
         Some(tiff) => Some(orientation::read_exif(&tiff, format)?),

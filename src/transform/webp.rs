@@ -20,9 +20,8 @@ const FLAG_XMP: u8 = 0b0000_0100;
 /// Parses the RIFF container in `input` and writes back the [`KEPT`] chunks, plus an `EXIF` chunk
 /// holding only the orientation when it was not 1, with the VP8X flags made to match. Frames
 /// (`ANMF`) and bitstreams are copied byte for byte; anything after the RIFF chunk is dropped.
-pub(super) fn strip(input: &[u8]) -> Result<Vec<u8>, TransformError> {
-    let mut webp = WebP::from_bytes(Bytes::copy_from_slice(input))
-        .map_err(|error| TransformError::malformed(FORMAT, error))?;
+pub(super) fn strip(input: Bytes) -> Result<Vec<u8>, TransformError> {
+    let mut webp = WebP::from_bytes(input).map_err(|error| TransformError::malformed(FORMAT, error))?;
     if ![CHUNK_VP8, CHUNK_VP8L, CHUNK_ANMF]
         .into_iter()
         .any(|id| webp.has_chunk(id))
@@ -71,9 +70,8 @@ fn set_metadata_flags(webp: &mut WebP, exif: bool) -> Result<(), TransformError>
 }
 
 /// The EXIF block of the `EXIF` chunk (with or without an `Exif\0\0` prefix), if any.
-pub(super) fn exif_block(input: &[u8]) -> Result<Option<Bytes>, TransformError> {
-    let webp = WebP::from_bytes(Bytes::copy_from_slice(input))
-        .map_err(|error| TransformError::malformed(FORMAT, error))?;
+pub(super) fn exif_block(input: Bytes) -> Result<Option<Bytes>, TransformError> {
+    let webp = WebP::from_bytes(input).map_err(|error| TransformError::malformed(FORMAT, error))?;
     exif_of(&webp)
 }
 

@@ -194,8 +194,14 @@ async fn run(
         report,
     } = prepare(&object, settings.exif_suffix.as_deref(), &destination.key)
         .map_err(|reason| ObjectOutcome::Refused { reason, bytes_in })?;
+    // The source's bytes are not needed past the transform: the writes hold only the output.
+    let s3::Object {
+        head: source_head,
+        body: source_body,
+    } = object;
+    drop(source_body);
 
-    let mut metadata = object.head.metadata.clone();
+    let mut metadata = source_head.metadata.clone();
     metadata.insert(OUTPUT_MARKER.to_owned(), OUTPUT_MARKER_VALUE.to_owned());
     metadata.insert(SOURCE_ETAG.to_owned(), read_etag.clone());
     let superseded = ObjectOutcome::Superseded { bytes_in };
@@ -232,7 +238,7 @@ async fn run(
 
     // In place the object replaced is the one read; elsewhere, the destination seen at HEAD.
     let replaced = if in_place {
-        object.head.etag.clone()
+        source_head.etag.clone()
     } else {
         dest_head.and_then(|h| h.etag)
     };

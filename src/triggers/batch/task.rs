@@ -71,6 +71,17 @@ pub(super) async fn run(
     guarded(run_unguarded(client, task, job, context), context.deadline).await
 }
 
+impl TaskResult {
+    /// A task that panicked: its `PermanentFailure`, with the panic's message.
+    pub fn panicked(payload: &(dyn std::any::Any + Send)) -> Self {
+        let message = crate::bootstrap::panic_message(payload);
+        Self::new(
+            ResultCode::PermanentFailure,
+            format!("the task panicked: {message}"),
+        )
+    }
+}
+
 /// Runs `work` to its result: a panic in it is a `PermanentFailure`, and `deadline` passing a
 /// `TemporaryFailure` (the requests are cut at the deadline already; this also bounds what runs
 /// between them).
@@ -78,17 +89,7 @@ async fn guarded(work: impl Future<Output = TaskResult>, deadline: Instant) -> T
     let work = AssertUnwindSafe(work).catch_unwind();
     match tokio::time::timeout_at(deadline.into(), work).await {
         Ok(Ok(result)) => result,
-        Ok(Err(panic)) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            TaskResult::new(
-                ResultCode::PermanentFailure,
-                format!("the task panicked: {message}"),
-            )
-        }
+        Ok(Err(panic)) => TaskResult::panicked(&*panic),
         Err(_) => TaskResult::new(
             ResultCode::TemporaryFailure,
             "the invocation's deadline came before the task ended",
