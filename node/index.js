@@ -4,8 +4,8 @@
 //
 // At load, once: the execution role's credentials from the environment, and edge-signer.json beside
 // this file if there is one (an invalid one makes the load fail, loudly). Per event: one call into
-// Rust with the event's JSON and the clock; the result is what `edge-signer sign` prints for the same
-// event. Refused events (and every event when credentials are missing) throw an Error whose name and
+// Rust with the event's JSON and the clock (an included body's data apart, not inside the JSON); the
+// result is what `edge-signer sign` prints for the same event. Refused events (and every event when credentials are missing) throw an Error whose name and
 // code say why: MalformedEvent, WrongEventType, AmbiguousOrigin, ..., MissingCredentials. CloudFront
 // answers the viewer 500; nothing is forwarded.
 //
@@ -105,18 +105,46 @@ try {
   throw named(error);
 }
 
+/**
+ * The body's data, when it can travel apart from the event's JSON: a string that JSON would carry
+ * unchanged (no lone surrogate, which JSON.stringify escapes and the core refuses).
+ */
+function detachableBody(event) {
+  const body = event?.Records?.[0]?.cf?.request?.body;
+  const data = body !== null && typeof body === 'object' ? body.data : undefined;
+  return typeof data === 'string' && data.length > 0 && data.isWellFormed() ? body : undefined;
+}
+
 exports.handler = async function handler(event, context) {
   const started = process.hrtime.bigint();
+  // A body (up to 1 MB) goes to the core apart from the event, not through JSON both ways.
+  const body = detachableBody(event);
+  const data = body?.data;
   let handled;
   try {
-    // JSON.stringify(undefined) is undefined: send `null`, which the core refuses by name.
-    handled = signer.handle(JSON.stringify(event) ?? 'null', Date.now());
+    if (body === undefined) {
+      // JSON.stringify(undefined) is undefined: send `null`, which the core refuses by name.
+      handled = signer.handle(JSON.stringify(event) ?? 'null', Date.now());
+    } else {
+      body.data = '';
+      try {
+        handled = signer.handleDetached(JSON.stringify(event), data, Date.now());
+      } catch {
+        // A refusal's message may name a line and column of the event's JSON: refused again on
+        // the whole event, it names them as the CLI does.
+      } finally {
+        body.data = data;
+      }
+      handled ??= signer.handle(JSON.stringify(event), Date.now());
+    }
   } catch (error) {
     named(error);
     log('ERROR', event, context, 'error', 'errorType', error.name, started);
     throw error;
   }
   const result = JSON.parse(handled.json);
+  // A forwarded request carries the body back as it came (the core kept the placeholder).
+  if (body !== undefined && (handled.reason === undefined || handled.reason === null)) result.body.data = data;
   if (handled.reason === undefined || handled.reason === null) {
     log('INFO', event, context, 'forward', undefined, undefined, started);
   } else {

@@ -66,6 +66,16 @@ pub fn init_logging() {
     }
 }
 
+/// What every bootstrap does first: [`init_logging`], then [`started_by_lambda`]. `Err` is the
+/// exit status of a program started by hand, after a plain `Error: …` on standard error.
+pub fn start() -> Result<(), ExitCode> {
+    init_logging();
+    started_by_lambda().map_err(|e| {
+        eprintln!("Error: {e}");
+        ExitCode::FAILURE
+    })
+}
+
 /// The variables Lambda sets for a custom runtime, which lambda_runtime needs (it panics without
 /// them): `Err` names the first one missing, for a plain error when the program is started by hand.
 pub fn started_by_lambda() -> Result<(), String> {

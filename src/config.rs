@@ -1,5 +1,5 @@
 //! Handler configuration. Lambda@Edge has no environment variables, so overrides come from a file
-//! bundled beside the code (`edge-signer.json`); without one, the mission's defaults apply.
+//! bundled beside the code (`edge-signer.json`); without one, the defaults apply.
 
 use crate::origin::OriginKind;
 use serde::Deserialize;
@@ -10,9 +10,10 @@ pub const CONFIG_FILE_NAME: &str = "edge-signer.json";
 /// What the handler forwards and where it signs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HandlerConfig {
-    /// Query parameter names kept (exact, case-sensitive); every other parameter is dropped.
+    /// Query parameter names kept (exact, case-sensitive) for S3-style origins without an
+    /// allow-list of their own; every other parameter is dropped.
     pub query_allow_list: Vec<String>,
-    /// Origins the handler signs for; any other origin gets a generated 502.
+    /// Origins the handler signs for, tried in order; any other origin gets a generated 502.
     pub origins: Vec<OriginKind>,
 }
 
@@ -20,7 +21,7 @@ impl Default for HandlerConfig {
     fn default() -> Self {
         Self {
             query_allow_list: vec!["showExif".into()],
-            origins: vec![OriginKind::s3_object_lambda()],
+            origins: OriginKind::built_in(),
         }
     }
 }
@@ -35,8 +36,9 @@ struct ConfigFile {
 }
 
 impl HandlerConfig {
-    /// Reads a configuration file's JSON: `queryAllowList` replaces the allow-list, `extraOrigins`
-    /// adds origin kinds after the built-in one.
+    /// Reads a configuration file's JSON: `queryAllowList` replaces the allow-list of S3-style
+    /// origins, `extraOrigins` adds origin kinds, tried before the built-in ones (so an entry can
+    /// give a built-in kind's hosts an allow-list of their own).
     ///
     /// ```
     /// use edge_signer::config::HandlerConfig;
@@ -51,7 +53,38 @@ impl HandlerConfig {
         if let Some(list) = file.query_allow_list {
             config.query_allow_list = list;
         }
-        config.origins.extend(file.extra_origins);
+        config.origins.splice(0..0, file.extra_origins);
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::origin::{Signing, recognise};
+
+    #[test]
+    fn an_extra_origin_is_tried_before_the_built_in_kinds() {
+        let config = HandlerConfig::from_json(
+            br#"{"extraOrigins": [{"service": "execute-api", "hostLabel": "execute-api",
+                 "suffixes": ["amazonaws.com"], "signing": "default", "queryAllowList": ["page"]}]}"#,
+        )
+        .unwrap();
+        let target = recognise("a1.execute-api.us-east-1.amazonaws.com", &config.origins).unwrap();
+        assert_eq!(
+            target.kind.query_allow_list.as_deref(),
+            Some(&["page".to_owned()][..])
+        );
+        assert_eq!(target.kind.signing, Signing::Default);
+        assert_eq!(config.origins.len(), OriginKind::built_in().len() + 1);
+    }
+
+    #[test]
+    fn an_unknown_signing_is_refused() {
+        let error = HandlerConfig::from_json(
+            br#"{"extraOrigins": [{"service": "s3", "hostLabel": "s3", "suffixes": ["amazonaws.com"], "signing": "v2"}]}"#,
+        )
+        .unwrap_err();
+        assert!(error.contains("unknown variant `v2`"), "{error}");
     }
 }

@@ -19,11 +19,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run SigV4 test suites in the AWS CRT layout (directories holding request.txt,
-    /// context.json and the expected header-*/query-* files) against the signer.
+    /// Run SigV4 and SigV4A test suites in the AWS CRT layout (directories holding request.txt,
+    /// context.json and the expected header-*/query-* files; SigV4A: public-key.json) against
+    /// the signer.
     ///
-    /// Prints one line per failing case, then `N passed, M failed`. Exits 0 when every case
-    /// passed, 1 when one failed, 2 when a directory is missing or holds no case.
+    /// Prints one line per failing or skipped (no expected file) case, then `N passed, M failed`
+    /// (and `, K skipped`). Exits 0 when no case failed, 1 when one did, 2 when a directory is
+    /// missing or holds no case.
     Vectors {
         /// Suite directories, searched recursively for cases.
         #[arg(required = true, value_name = "DIR")]
@@ -288,7 +290,7 @@ fn vectors(dirs: &[PathBuf]) -> ExitCode {
     };
     let mut out = io::stdout().lock();
     let written = report
-        .failed()
+        .notable()
         .try_for_each(|case| writeln!(out, "{case}"))
         .and_then(|()| writeln!(out, "{}", report.summary()))
         .and_then(|()| out.flush());

@@ -10,7 +10,7 @@ mod exiftool;
 use aws_credential_types::Credentials;
 use edge_signer::local::http::{Message, send};
 use edge_signer::origin_request::{Context, Outcome, handle_json};
-use edge_signer::sigv4::SigningKeyCache;
+use edge_signer::sigv4::{SigV4aKeyCache, SigningKeyCache};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -266,12 +266,14 @@ fn signed_at(uri: &str, request_id: &str, now: SystemTime) -> Message {
     .to_string();
     let credentials = Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test");
     let keys = SigningKeyCache::new();
+    let v4a_keys = SigV4aKeyCache::new();
     let config = Default::default();
     let context = Context {
         credentials: &credentials,
         now,
         config: &config,
         keys: &keys,
+        v4a_keys: &v4a_keys,
     };
     let outcome = handle_json(event.as_bytes(), &context).expect("a valid event");
     assert!(matches!(outcome, Outcome::Forward(_)));

@@ -36,6 +36,8 @@ enum Kind {
 }
 
 const CASES: &[(&str, Kind)] = &[
+    ("api-gateway", Kind::Forward),
+    ("api-gateway-climb", Kind::Respond("400")),
     ("body-base64", Kind::Forward),
     ("body-truncated", Kind::Respond("413")),
     ("error-both-origins", Kind::Error),
@@ -44,6 +46,8 @@ const CASES: &[(&str, Kind)] = &[
     ("error-missing-uri", Kind::Error),
     ("error-two-records", Kind::Error),
     ("error-wrong-type", Kind::Error),
+    ("function-url-no-body", Kind::Respond("502")),
+    ("function-url-post", Kind::Forward),
     ("key-reserved-chars", Kind::Forward),
     ("origin-request", Kind::Forward),
     ("origin-s3", Kind::Forward),
@@ -354,7 +358,7 @@ fn with_query(query: &str) -> Value {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn only_s3_object_lambda_origins_are_signed_others_get_502() {
+fn only_origins_in_the_table_are_signed_others_get_502() {
     for domain in [
         "example-bucket.s3.us-west-2.amazonaws.com",
         "example.com",
@@ -363,7 +367,11 @@ fn only_s3_object_lambda_origins_are_signed_others_get_502() {
         "myap.s3-object-lambda.US-WEST-2.amazonaws.com",
         "myap.s3-object-lambda.us-west-2.amazonaws.co",
         "myap.xs3-object-lambda.us-west-2.amazonaws.com",
-        "abcdefgh.lambda-url.us-east-1.on.aws",
+        "abcdefgh.lambda-url.us-east-1.amazonaws.com",
+        "abcdefgh.lambda-url.on.aws",
+        "a1b2c3.execute-api.us-east-1.on.aws",
+        "a1b2c3.execute-api.us-east-1.amazonaws.com.evil.example",
+        "execute-api.us-east-1.amazonaws.com",
         "d111111abcdef8.cloudfront.net",
         "",
     ] {
@@ -552,6 +560,9 @@ fn read_only_fields_and_headers_are_unchanged() {
     for method in ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"] {
         let request = request_with(|r| {
             r["method"] = json!(method);
+            if ["POST", "PUT", "PATCH"].contains(&method) {
+                r["body"] = json!({"action": "read-only", "encoding": "text", "data": ""});
+            }
             r["clientIp"] = json!("2001:db8::1");
             for (name, value) in [
                 ("accept-encoding", "gzip, br"),

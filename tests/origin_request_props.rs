@@ -2,12 +2,21 @@
 //! characters, `+`, `%` in valid and invalid escapes, `//`, `..`, spaces, lengths near the limit),
 //! query strings (allow-listed and other parameters, repeats, `+`, escapes) and hostile viewer
 //! headers (`authorization`, `x-amz-*` with any spelling in `key`, `x-amz-cf-id`, host spoofing,
-//! long values), with and without a session token, bodies, three regions and both origin kinds.
+//! long values), with and without a session token, bodies and methods, several regions, both
+//! `custom` and `s3` origin objects and every built-in origin kind.
+//!
+//! Origins: three S3 Object Lambda access points, an S3 Multi-Region Access Point (S3's rules,
+//! SigV4A, checked by `support::check_sigv4a`) and three API Gateway and Lambda function URL
+//! hosts, which verify another way (the path as sent, normalised and double-encoded; the whole
+//! query; the empty body's hash); the `service_origins_*` and `mrap_*` properties draw from those
+//! kinds only.
 //!
 //! For every case the outcome is decided first by a model written here (not the crate's code):
-//! a header name that is not a lower-case token is an error; an invalid `%` escape, a key that is
-//! not UTF-8 or holds a control character is a generated 400; a canonical uri + query of 8192
-//! characters or more is a 414; a truncated body is a 413; anything else is forwarded. A forwarded
+//! a header name that is not a lower-case token is an error; for S3, an invalid `%` escape, a key
+//! that is not UTF-8 or holds a control character is a generated 400; for the services, a path
+//! that is not percent-encoded or whose `..` climbs above the root is a 400; a uri + query of 8192
+//! characters or more is a 414; a truncated body is a 413; a POST, PUT or PATCH without an
+//! included body is a 502; anything else is forwarded. A forwarded
 //! request must then pass `support::verify_forwarded`, which
 //!
 //! 1. percent-decodes the returned uri to the key bytes, re-encodes them as S3 does (every byte
@@ -76,6 +85,7 @@ struct Case {
     /// `(map name, fields)`: each field is `(key, value)`.
     headers: Vec<Header>,
     body: Option<(bool, &'static str, String)>,
+    method: &'static str,
     origin: (&'static str, &'static str),
     request_id: String,
     with_token: bool,
@@ -123,7 +133,7 @@ impl Case {
         };
         let mut request = json!({
             "clientIp": "203.0.113.178",
-            "method": if self.body.is_some() { "POST" } else { "GET" },
+            "method": self.method,
             "uri": self.uri,
             "querystring": self.query,
             "headers": headers,
@@ -279,7 +289,8 @@ fn query_param() -> BoxedStrategy<String> {
     ];
     (name, value, 0u8..8)
         .prop_map(|(name, (value, junk), shape)| {
-            let name = if junk { "dropped".to_owned() } else { name };
+            // An `X-Amz-*` parameter is dropped for every origin kind, the whole-query ones included.
+            let name = if junk { "X-Amz-Dropped".to_owned() } else { name };
             match shape {
                 0 => name,               // no '='
                 1 => format!("{name}="), // empty value
@@ -429,16 +440,48 @@ fn body() -> BoxedStrategy<Option<(bool, &'static str, String)>> {
     .boxed()
 }
 
-fn origin() -> BoxedStrategy<(&'static str, &'static str)> {
-    (
-        select(vec!["custom", "s3"]),
-        select(vec![
-            DOMAIN,
-            "ap-1-111122223333.s3-object-lambda.eu-central-1.amazonaws.com",
-            "myap-123456789012.s3-object-lambda.cn-north-1.amazonaws.com.cn",
-        ]),
-    )
+const S3_ORIGINS: &[&str] = &[
+    DOMAIN,
+    "ap-1-111122223333.s3-object-lambda.eu-central-1.amazonaws.com",
+    "myap-123456789012.s3-object-lambda.cn-north-1.amazonaws.com.cn",
+    MRAP,
+];
+const MRAP: &str = "mfzwi23gnjvgw.mrap.accesspoint.s3-global.amazonaws.com";
+const SERVICE_ORIGINS: &[&str] = &[
+    "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+    "z9y8x7w6v5.execute-api.cn-northwest-1.amazonaws.com.cn",
+    "abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws",
+];
+
+/// Which origin kinds a property draws from.
+#[derive(Clone, Copy)]
+enum Kinds {
+    All,
+    Services,
+    MultiRegionAccessPoints,
+}
+
+fn origin(kinds: Kinds) -> BoxedStrategy<(&'static str, &'static str)> {
+    let domains = match kinds {
+        Kinds::All => [S3_ORIGINS, SERVICE_ORIGINS].concat(),
+        Kinds::Services => SERVICE_ORIGINS.to_vec(),
+        Kinds::MultiRegionAccessPoints => vec![MRAP],
+    };
+    (select(vec!["custom", "s3"]), select(domains)).boxed()
+}
+
+/// A method for a request with or without an included body: mostly what such a request uses,
+/// sometimes a POST, PUT or PATCH whose body CloudFront did not include.
+fn method(with_body: bool) -> BoxedStrategy<&'static str> {
+    if with_body {
+        select(vec!["POST", "PUT", "PATCH", "GET", "DELETE"]).boxed()
+    } else {
+        prop_oneof![
+            12 => select(vec!["GET", "GET", "HEAD", "DELETE", "OPTIONS"]),
+            1 => select(vec!["POST", "PUT", "PATCH"]),
+        ]
         .boxed()
+    }
 }
 
 fn request_id() -> BoxedStrategy<String> {
@@ -453,6 +496,7 @@ struct Parts {
     keys: bool,
     queries: bool,
     headers: bool,
+    kinds: Kinds,
 }
 
 fn case(parts: Parts) -> BoxedStrategy<Case> {
@@ -472,22 +516,27 @@ fn case(parts: Parts) -> BoxedStrategy<Case> {
         simple_headers()
     };
     let body = if parts.headers { body() } else { Just(None).boxed() };
+    let body_and_method = body.prop_flat_map(|body| {
+        let with_body = body.is_some();
+        (Just(body), method(with_body))
+    });
     (
         uri,
         query,
         headers,
-        body,
-        origin(),
+        body_and_method,
+        origin(parts.kinds),
         request_id(),
         any::<bool>(),
         any::<bool>(),
     )
         .prop_map(
-            |(uri, query, headers, body, origin, request_id, with_token, custom_allow_list)| Case {
+            |(uri, query, headers, (body, method), origin, request_id, with_token, custom_allow_list)| Case {
                 uri,
                 query,
                 headers,
                 body,
+                method,
                 origin,
                 request_id,
                 with_token,
@@ -517,21 +566,58 @@ fn expect(case: &Case) -> Expect {
     if case.headers.iter().any(|(name, _)| !lower_token(name)) {
         return Expect::HeaderNameError;
     }
-    let key = match percent_decode_strict(&case.uri) {
-        Some(key) if case.uri.starts_with('/') => key,
-        _ => return Expect::Status("400"),
+    let length = match scope_of(case.origin.1).map(|(_, _, verifies)| verifies) {
+        Some(Verifies::S3 | Verifies::S3V4a) => {
+            let key = match percent_decode_strict(&case.uri) {
+                Some(key) if case.uri.starts_with('/') => key,
+                _ => return Expect::Status("400"),
+            };
+            if std::str::from_utf8(&key).is_err() || key.iter().any(|&b| b < 0x20 || b == 0x7f) {
+                return Expect::Status("400");
+            }
+            s3_encode_key(&key).len() + expected_query(&case.query, &case.allow_list()).len()
+        }
+        _ => {
+            // Sent as it is: it must be a percent-encoded path that stays under its root.
+            let encoded = case.uri.starts_with('/')
+                && percent_decode_strict(&case.uri).is_some()
+                && case
+                    .uri
+                    .bytes()
+                    .all(|b| b == b'%' || PATH_BYTES.as_bytes().contains(&b));
+            if !encoded || climbs_above_root(&case.uri) {
+                return Expect::Status("400");
+            }
+            case.uri.len() + expected_whole_query(&case.query).len()
+        }
     };
-    if std::str::from_utf8(&key).is_err() || key.iter().any(|&b| b < 0x20 || b == 0x7f) {
-        return Expect::Status("400");
-    }
-    let length = s3_encode_key(&key).len() + expected_query(&case.query, &case.allow_list()).len();
     if length >= MAX_URI_AND_QUERY {
         return Expect::Status("414");
     }
-    if case.body.as_ref().is_some_and(|(truncated, _, _)| *truncated) {
-        return Expect::Status("413");
+    match &case.body {
+        Some((true, _, _)) => Expect::Status("413"),
+        None if !["GET", "HEAD", "DELETE", "OPTIONS"].contains(&case.method) => Expect::Status("502"),
+        _ => Expect::Forward,
     }
-    Expect::Forward
+}
+
+/// What a percent-encoded path holds besides escapes (RFC 3986 `pchar` and `/`).
+const PATH_BYTES: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/";
+
+/// Whether the path's `..` segments (however their dots are escaped) go above its root.
+fn climbs_above_root(uri: &str) -> bool {
+    let mut depth: i64 = 0;
+    for segment in uri.split('/').skip(1) {
+        match percent_decode_strict(segment).as_deref() {
+            Some(b"..") => depth -= 1,
+            Some(b"" | b".") => {}
+            _ => depth += 1,
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
 }
 
 #[derive(Default)]
@@ -541,6 +627,8 @@ struct Stats {
     s400: Cell<usize>,
     s413: Cell<usize>,
     s414: Cell<usize>,
+    s502: Cell<usize>,
+    service_forwarded: Cell<usize>,
     header_name_error: Cell<usize>,
     kept_params: Cell<usize>,
     dropped_params: Cell<usize>,
@@ -570,6 +658,7 @@ fn check(case: &Case, stats: &Stats) -> Result<(), TestCaseError> {
                 match *status {
                     "400" => &stats.s400,
                     "413" => &stats.s413,
+                    "502" => &stats.s502,
                     _ => &stats.s414,
                 },
                 true,
@@ -588,6 +677,10 @@ fn check(case: &Case, stats: &Stats) -> Result<(), TestCaseError> {
             )
             .map_err(|e| TestCaseError::fail(format!("{e}\n  output: {output}")))?;
             bump(&stats.forwarded, true);
+            bump(
+                &stats.service_forwarded,
+                scope_of(case.origin.1).is_some_and(|(_, _, v)| v == Verifies::Service),
+            );
             bump(
                 &stats.kept_params,
                 !output["querystring"].as_str().unwrap_or_default().is_empty(),
@@ -652,13 +745,16 @@ fn run_property(name: &str, strategy: BoxedStrategy<Case>, minimums: &[Minimum])
     }
     let n = stats.cases.get();
     eprintln!(
-        "{name}: {n} cases: {} forwarded, {} 400, {} 413, {} 414, {} header-name errors; \
+        "{name}: {n} cases: {} forwarded ({} to API Gateway or function URLs), {} 400, {} 413, {} 414, \
+         {} 502, {} header-name errors; \
          forwarded with kept params {}, with dropped params {}, with viewer authorization/x-amz-* {}, \
          without token {}, with body {}",
         stats.forwarded.get(),
+        stats.service_forwarded.get(),
         stats.s400.get(),
         stats.s413.get(),
         stats.s414.get(),
+        stats.s502.get(),
         stats.header_name_error.get(),
         stats.kept_params.get(),
         stats.dropped_params.get(),
@@ -688,6 +784,7 @@ fn random_object_keys() {
             keys: true,
             queries: false,
             headers: false,
+            kinds: Kinds::All,
         }),
         &[
             ("forwarded", |s| s.forwarded.get(), 40),
@@ -705,9 +802,10 @@ fn random_query_strings() {
             keys: false,
             queries: true,
             headers: false,
+            kinds: Kinds::All,
         }),
         &[
-            ("forwarded", |s| s.forwarded.get(), 95),
+            ("forwarded", |s| s.forwarded.get(), 90),
             ("kept parameters", |s| s.kept_params.get(), 40),
             ("dropped parameters", |s| s.dropped_params.get(), 40),
         ],
@@ -722,6 +820,7 @@ fn hostile_viewer_headers() {
             keys: false,
             queries: false,
             headers: true,
+            kinds: Kinds::All,
         }),
         &[
             ("forwarded", |s| s.forwarded.get(), 40),
@@ -742,12 +841,71 @@ fn everything_random_at_once() {
             keys: true,
             queries: true,
             headers: true,
+            kinds: Kinds::All,
         }),
         &[
             ("forwarded", |s| s.forwarded.get(), 25),
             ("400", |s| s.s400.get(), 3),
             ("414", |s| s.s414.get(), 1),
             ("413", |s| s.s413.get(), 2),
+            ("header-name error", |s| s.header_name_error.get(), 2),
+        ],
+    );
+}
+
+#[test]
+fn service_origins_everything_random() {
+    run_property(
+        "API Gateway and function URLs, everything random",
+        case(Parts {
+            keys: true,
+            queries: true,
+            headers: true,
+            kinds: Kinds::Services,
+        }),
+        &[
+            ("forwarded", |s| s.forwarded.get(), 15),
+            ("400", |s| s.s400.get(), 10),
+            ("413", |s| s.s413.get(), 1),
+            ("header-name error", |s| s.header_name_error.get(), 2),
+        ],
+    );
+}
+
+#[test]
+fn service_origins_random_queries_and_headers() {
+    run_property(
+        "API Gateway and function URLs, random queries and headers",
+        case(Parts {
+            keys: false,
+            queries: true,
+            headers: true,
+            kinds: Kinds::Services,
+        }),
+        &[
+            ("forwarded", |s| s.forwarded.get(), 40),
+            ("kept parameters", |s| s.kept_params.get(), 30),
+            ("viewer authorization/x-amz-*", |s| s.viewer_x_amz.get(), 30),
+            ("with body", |s| s.with_body.get(), 10),
+            ("502", |s| s.s502.get(), 2),
+        ],
+    );
+}
+
+#[test]
+fn mrap_everything_random() {
+    run_property(
+        "S3 Multi-Region Access Points, everything random",
+        case(Parts {
+            keys: true,
+            queries: true,
+            headers: true,
+            kinds: Kinds::MultiRegionAccessPoints,
+        }),
+        &[
+            ("forwarded", |s| s.forwarded.get(), 25),
+            ("400", |s| s.s400.get(), 3),
+            ("413", |s| s.s413.get(), 1),
             ("header-name error", |s| s.header_name_error.get(), 2),
         ],
     );

@@ -5,6 +5,8 @@
 //! object with exiftool and the `image` crate; `aws_lambda_events` reads the same 1.0 events and
 //! our responses. A scripted server gives what s3s-fs will not: a 503, and no answer at all.
 
+#[path = "support/counting_proxy.rs"]
+mod counting_proxy;
 #[path = "support/exiftool.rs"]
 mod exiftool;
 #[path = "support/runtime_api.rs"]
@@ -621,6 +623,244 @@ fn report_mode_says_what_each_object_holds_and_writes_nothing() {
     };
     assert_eq!(strings[0], format!("{jpeg}{} bytes", SAMPLE.len() - stripped));
     assert_eq!(snapshot(server.dir.path()), before, "report mode wrote something");
+}
+
+/// A JPEG of several MB (a 1600×1200 noise picture, which compresses badly) with the sample's
+/// JFIF and EXIF segments (GPS, make and model) in place of its own JFIF segment.
+fn large_jpeg() -> Vec<u8> {
+    let mut state = 0x2545_F491_4F6C_DD1D_u64;
+    let picture = image::RgbImage::from_fn(1600, 1200, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let [r, g, b, ..] = state.to_le_bytes();
+        image::Rgb([r, g, b])
+    });
+    let mut encoded = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut encoded, 95)
+        .encode_image(&picture)
+        .unwrap();
+    // The sample: SOI, JFIF APP0 (to 20), EXIF APP1 (its length at 22..24).
+    let exif_end = 22 + usize::from(u16::from_be_bytes([SAMPLE[22], SAMPLE[23]]));
+    assert_eq!(
+        (&SAMPLE[20..22], &encoded[2..4]),
+        (&b"\xFF\xE1"[..], &b"\xFF\xE0"[..])
+    );
+    let mut out = SAMPLE[..exif_end].to_vec();
+    out.extend_from_slice(&encoded[20..]);
+    out
+}
+
+#[test]
+fn report_mode_reads_only_the_head_of_a_large_jpeg() {
+    use edge_signer::transform::summary::{FIRST_READ, Summary, summarize};
+    let Some(server) = S3sFs::start(&[SOURCE, DEST]) else {
+        return;
+    };
+    let large = large_jpeg();
+    assert!(large.len() > 3 << 20, "{} bytes", large.len());
+    let s3 = S3::new(&server.endpoint);
+    s3.put(SOURCE, "in/large photo.jpg", &large, "image/jpeg");
+    s3.put(SOURCE, "in/large notes.txt", &vec![b'a'; 4 << 20], "text/plain");
+    s3.put(SOURCE, "in/empty", b"", "application/octet-stream");
+    let (proxy, counts) = counting_proxy::start(&server.endpoint);
+    let function = Function::start(&proxy, &ENV);
+
+    let tasks = ["in/large photo.jpg", "in/large notes.txt", "in/empty"]
+        .iter()
+        .enumerate()
+        .map(|(i, key)| task("2.0", &format!("t{i}"), &manifest_key(key, false), None))
+        .collect();
+    let event = batch_event("2.0", Some(json!({"mode": "report"})), tasks);
+    let (response, _) = function.invoke(&event);
+    let tags = exiftool::read(&large);
+    let expected = format!(
+        "JPEG; GPS: yes; make: {:?}; model: {:?}; metadata: ",
+        tags["IFD0:Make"].as_str().unwrap(),
+        tags["IFD0:Model"].as_str().unwrap()
+    );
+    let strings = check(
+        &response,
+        &event,
+        &[
+            ("Succeeded", &expected),
+            ("Succeeded", "not an image"),
+            // Any range of an empty object is a 416 (as on S3): nothing to report.
+            ("Succeeded", "not an image"),
+        ],
+    );
+
+    // The bytes of metadata are the whole object's (no metadata follows its scan header).
+    let Summary::Image(whole) = summarize(&large).unwrap() else {
+        panic!("not an image");
+    };
+    let rest = strings[0].strip_prefix(&expected).unwrap();
+    let (metadata, unread) = rest
+        .strip_suffix(" bytes after it not read)")
+        .and_then(|r| r.split_once(" bytes before the image data ("))
+        .unwrap_or_else(|| panic!("{rest}"));
+    assert_eq!(metadata.parse::<u64>().unwrap(), whole.metadata_bytes);
+    let unread: usize = unread.parse().unwrap();
+    assert!(unread > large.len() - 10_000 && unread < large.len(), "{unread}");
+
+    // One GET of the first 64 KiB for each large object, with their answers' heads and the
+    // empty object's 416: not the 3+ and 4 MB.
+    assert_eq!(counts.gets(), 3);
+    let served = counts.served();
+    assert!(
+        (2 * FIRST_READ..2 * FIRST_READ + 8192).contains(&served),
+        "{served} bytes served for objects of {} and {} bytes",
+        large.len(),
+        4 << 20
+    );
+    assert_eq!(snapshot(&server.dir.path().join(DEST)), BTreeMap::new());
+}
+
+#[test]
+fn report_mode_reads_a_png_whole_in_one_get_when_its_key_says_png() {
+    let Some(server) = S3sFs::start(&[SOURCE, DEST]) else {
+        return;
+    };
+    // The sample PNG with 1 MB after its IEND (which a strip drops: metadata bytes).
+    let mut large = SAMPLE_PNG.to_vec();
+    large.resize(SAMPLE_PNG.len() + (1 << 20), b'x');
+    let s3 = S3::new(&server.endpoint);
+    s3.put(SOURCE, "in/large.png", &large, "image/png");
+    s3.put(SOURCE, "in/large png.jpg", &large, "image/jpeg");
+    let (proxy, counts) = counting_proxy::start(&server.endpoint);
+    let function = Function::start(&proxy, &ENV);
+    let expected = "PNG; GPS: yes; make: \"ExampleCam\"; model: \"EC-1 Mark II\"; metadata: ";
+    let whole = match edge_signer::transform::summary::summarize(&large).unwrap() {
+        edge_signer::transform::summary::Summary::Image(whole) => whole,
+        other => panic!("{other:?}"),
+    };
+    for (key, gets) in [("in/large.png", 1), ("in/large png.jpg", 2)] {
+        let before = (counts.gets(), counts.served());
+        let tasks = vec![task("2.0", "t", &manifest_key(key, false), None)];
+        let event = batch_event("2.0", Some(json!({"mode": "report"})), tasks);
+        let (response, _) = function.invoke(&event);
+        let strings = check(&response, &event, &[("Succeeded", expected)]);
+        let metadata: u64 = strings[0]
+            .strip_prefix(expected)
+            .and_then(|r| r.strip_suffix(" bytes"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(metadata >= 1 << 20, "{key}: {metadata}");
+        assert_eq!(metadata, whole.metadata_bytes, "{key}");
+        // Read whole, by one GET when the key says PNG, else by a first range and the rest.
+        assert_eq!(counts.gets() - before.0, gets, "{key}");
+        let served = counts.served() - before.1;
+        assert!(
+            served >= large.len() as u64 && served < large.len() as u64 + 4096,
+            "{key}: {served}"
+        );
+    }
+}
+
+/// `large_jpeg` with 120 kB more metadata before its image data: two APP13 segments after the
+/// EXIF one, so that its head runs past a first read of 64 KiB.
+fn long_head_jpeg() -> Vec<u8> {
+    let large = large_jpeg();
+    let exif_end = 22 + usize::from(u16::from_be_bytes([large[22], large[23]]));
+    let mut out = large[..exif_end].to_vec();
+    for _ in 0..2 {
+        let mut segment = b"\xFF\xED\xEA\x62Photoshop 3.0\0".to_vec();
+        segment.resize(2 + 0xEA62, b'p');
+        out.extend_from_slice(&segment);
+    }
+    out.extend_from_slice(&large[exif_end..]);
+    out
+}
+
+#[test]
+fn report_mode_reads_a_long_head_in_further_ranges_of_one_version() {
+    use edge_signer::transform::summary::{FIRST_READ, Summary, summarize};
+    let long = long_head_jpeg();
+    let Summary::Image(whole) = summarize(&long).unwrap() else {
+        panic!("not an image");
+    };
+    assert!(whole.metadata_bytes > 120_000);
+    if let Some(server) = S3sFs::start(&[SOURCE, DEST]) {
+        let s3 = S3::new(&server.endpoint);
+        s3.put(SOURCE, "in/long head.jpg", &long, "image/jpeg");
+        let (proxy, counts) = counting_proxy::start(&server.endpoint);
+        let function = Function::start(&proxy, &ENV);
+        let tasks = vec![task("2.0", "t", &manifest_key("in/long head.jpg", false), None)];
+        let event = batch_event("2.0", Some(json!({"mode": "report"})), tasks);
+        let (response, _) = function.invoke(&event);
+        let metadata = format!("metadata: {} bytes before the image data", whole.metadata_bytes);
+        check(&response, &event, &[("Succeeded", "JPEG; GPS: yes")]);
+        let string = response["results"][0]["resultString"].as_str().unwrap();
+        assert!(string.contains(&metadata), "{string}");
+        // The first 64 KiB, then up to 128 KiB: not the 4 MB.
+        assert_eq!(counts.gets(), 2);
+        let served = counts.served();
+        assert!(
+            (2 * FIRST_READ..2 * FIRST_READ + 4096).contains(&served),
+            "{served}"
+        );
+    } else if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("s3s-fs is not installed");
+    }
+
+    // The object replaced between the two reads: the second, pinned to the first's ETag, gets a
+    // 412 (or a 416 when the new object is shorter), and the task is redriven (s3s-fs ignores
+    // If-Match on GET, so a scripted server).
+    let precondition = "<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>";
+    let invalid_range = "<Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message><ActualObjectSize>100</ActualObjectSize></Error>";
+    for (status, body) in [(412, precondition), (416, invalid_range)] {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", server.server_addr().to_ip().unwrap());
+        let first = long[..FIRST_READ as usize].to_vec();
+        let size = long.len();
+        let handle = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            for answer in 0..2 {
+                let Ok(Some(request)) = server.recv_timeout(Duration::from_secs(20)) else {
+                    break;
+                };
+                let header = |name: &'static str| {
+                    request
+                        .headers()
+                        .iter()
+                        .find(|h| h.field.equiv(name))
+                        .map(|h| h.value.to_string())
+                };
+                seen.push((header("range"), header("if-match")));
+                let response = if answer == 0 {
+                    let range = format!("bytes 0-{}/{size}", FIRST_READ - 1);
+                    tiny_http::Response::from_data(first.clone())
+                        .with_status_code(206)
+                        .with_header(tiny_http::Header::from_bytes("Content-Range", range).unwrap())
+                        .with_header(tiny_http::Header::from_bytes("ETag", "\"v1\"").unwrap())
+                } else {
+                    tiny_http::Response::from_data(body.as_bytes().to_vec()).with_status_code(status)
+                };
+                let _ = request.respond(response);
+            }
+            seen
+        });
+        let function = Function::start(&endpoint, &ENV);
+        let tasks = vec![task("2.0", "t", &manifest_key("in/long head.jpg", false), None)];
+        let event = batch_event("2.0", Some(json!({"mode": "report"})), tasks);
+        let (response, _) = function.invoke(&event);
+        check(
+            &response,
+            &event,
+            &[("TemporaryFailure", "the object changed while it was read")],
+        );
+        let seen = handle.join().unwrap();
+        let second = format!("bytes={}-{}", FIRST_READ, 2 * FIRST_READ - 1);
+        assert_eq!(
+            seen,
+            [
+                (Some(format!("bytes=0-{}", FIRST_READ - 1)), None),
+                (Some(second), Some("\"v1\"".to_owned())),
+            ],
+            "{status}"
+        );
+    }
 }
 
 // ---- What s3s-fs will not do: a 503, and no answer ----

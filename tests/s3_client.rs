@@ -8,8 +8,8 @@ mod s3s;
 use aws_credential_types::Credentials;
 use bytes::Bytes;
 use edge_signer::s3::{
-    CHECKSUM_CRC32_HEADER, Client, Config, ContentHeaders, Error, Metadata, ObjectRef, Operation, PutObject,
-    RequestContext, ServiceError, Signer, Transport, WriteCondition, build_request,
+    ByteRange, CHECKSUM_CRC32_HEADER, Client, Config, ContentHeaders, Error, Metadata, ObjectRef, Operation,
+    PutObject, RequestContext, ServiceError, Signer, Transport, WriteCondition, build_request,
 };
 use edge_signer::sigv4::SigningKeyCache;
 use s3s::S3sFs;
@@ -259,6 +259,147 @@ async fn missing_keys_denied_signatures_and_size_caps_are_typed() {
     );
 }
 
+#[tokio::test]
+async fn byte_ranges_of_hostile_keys_and_what_s3s_fs_cannot_serve() {
+    let Some(server) = S3sFs::start(&[BUCKET]) else {
+        return;
+    };
+    let client = client(&server.endpoint, s3s::SECRET_KEY);
+    let body: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 251) as u8).collect();
+    for key in HOSTILE_KEYS {
+        let put = PutObject {
+            bucket: BUCKET,
+            key,
+            body: Bytes::from(body.clone()),
+            content: content(),
+            ..PutObject::default()
+        };
+        let written = client.put_object(&put, &context(10)).await.unwrap();
+        let object = ObjectRef::new(BUCKET, key);
+        // (first, end asked for) → the bytes served: a part, the last byte, one cut at the end.
+        for (first, end) in [(0, 100), (500, 700), (999, 1000), (900, 65_536), (0, 1000)] {
+            let range = ByteRange::from_to(first, end).unwrap();
+            let part = client
+                .get_object_range(&object, range, &context(10))
+                .await
+                .unwrap_or_else(|e| panic!("GET {key:?} {range:?}: {e}"));
+            let expected = &body[first as usize..end.min(1000) as usize];
+            assert_eq!(part.body.as_ref(), expected, "{key:?} {range:?}");
+            assert_eq!((part.first, part.object_size), (first, 1000), "{key:?}");
+            assert_eq!(part.head.status, 206, "{key:?}");
+            assert_eq!(part.head.etag, written.etag, "{key:?}");
+            assert_eq!(part.head.content, content(), "{key:?}");
+        }
+        // A range that starts at the end: 416, typed.
+        let past = ByteRange::from_to(1000, 2000).unwrap();
+        let error = client
+            .get_object_range(&object, past, &context(10))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::RangeNotSatisfiable { .. }),
+            "{key:?}: {error:?}"
+        );
+        assert!(!error.is_retryable() && !error.is_not_found());
+    }
+    // Any range of an empty object is unsatisfiable (as on S3).
+    let empty = PutObject {
+        bucket: BUCKET,
+        key: "empty file",
+        ..PutObject::default()
+    };
+    client.put_object(&empty, &context(10)).await.unwrap();
+    let first = ByteRange::from_to(0, 65_536).unwrap();
+    let error = client
+        .get_object_range(&ObjectRef::new(BUCKET, "empty file"), first, &context(10))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::RangeNotSatisfiable { .. }), "{error:?}");
+    // A missing key is a 404 as for a whole GET; a bad signature a 403.
+    let missing = client
+        .get_object_range(&ObjectRef::new(BUCKET, "never put"), first, &context(10))
+        .await
+        .unwrap_err();
+    assert!(missing.is_not_found(), "{missing:?}");
+    let denied = self::client(&server.endpoint, "wrong secret")
+        .get_object_range(&ObjectRef::new(BUCKET, "plain.jpg"), first, &context(10))
+        .await
+        .unwrap_err();
+    assert!(denied.is_access_denied(), "{denied:?}");
+}
+
+/// An answer with `head` lines and `body`, closing the connection.
+fn answer(status: &str, head: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\n{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[tokio::test]
+async fn range_answers_are_checked_against_the_request() {
+    let first = ByteRange::from_to(0, 10).unwrap();
+    let get = |answer: String| async move {
+        let (endpoint, received) = stub(Some(answer));
+        let result = client(&endpoint, s3s::SECRET_KEY)
+            .get_object_range(&ObjectRef::new(BUCKET, "a b.jpg"), first, &context(10))
+            .await;
+        let head = received.recv_timeout(Duration::from_secs(10)).unwrap();
+        (result, head)
+    };
+    // The header is on the wire, and signed.
+    let (part, head) = get(answer(
+        "206 Partial Content",
+        "Content-Range: bytes 0-3/4\r\n",
+        "abcd",
+    ))
+    .await;
+    let part = part.unwrap();
+    assert_eq!((part.body.as_ref(), part.object_size), (&b"abcd"[..], 4));
+    let head = head.to_ascii_lowercase();
+    assert!(head.contains("\r\nrange: bytes=0-9\r\n"), "{head}");
+    assert!(head.contains(";range;"), "range is not signed: {head}");
+
+    // S3's 416 names the object's size in its document.
+    let invalid = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message><RangeRequested>bytes=0-9</RangeRequested><ActualObjectSize>0</ActualObjectSize><RequestId>R</RequestId></Error>";
+    let (error, _) = get(answer("416 Requested Range Not Satisfiable", "", invalid)).await;
+    assert_eq!(
+        error.unwrap_err(),
+        Error::RangeNotSatisfiable { object_size: Some(0) }
+    );
+    let (error, _) = get(answer(
+        "416 Range Not Satisfiable",
+        "Content-Range: bytes */0\r\n",
+        "",
+    ))
+    .await;
+    assert_eq!(
+        error.unwrap_err(),
+        Error::RangeNotSatisfiable { object_size: Some(0) }
+    );
+
+    // A server that ignores Range: its whole object is taken when it fits, refused when not.
+    let (whole, _) = get(answer("200 OK", "", "abc")).await;
+    let whole = whole.unwrap();
+    assert_eq!((whole.body.as_ref(), whole.object_size), (&b"abc"[..], 3));
+    let (error, _) = get(answer("200 OK", "", "0123456789abcdef")).await;
+    assert!(matches!(error, Err(Error::InvalidAnswer(_))), "{error:?}");
+
+    // Other bytes than those asked for, or no valid Content-Range.
+    for (head, body) in [
+        ("Content-Range: bytes 1-4/5\r\n", "abcd"),
+        ("Content-Range: bytes 0-3/4\r\n", "abc"),
+        ("Content-Range: bytes 0-3/*\r\n", "abcd"),
+        ("", "abcd"),
+    ] {
+        let (error, _) = get(answer("206 Partial Content", head, body)).await;
+        assert!(
+            matches!(error, Err(Error::InvalidAnswer(_))),
+            "{head:?}: {error:?}"
+        );
+    }
+}
+
 /// A one-shot HTTP server on loopback: it reads one request head, sends it back over the
 /// channel, then answers `answer` (or nothing, holding the connection, when `None`).
 fn stub(answer: Option<String>) -> (String, mpsc::Receiver<String>) {
@@ -440,6 +581,7 @@ fn signatures_match_aws_sigv4() {
                 };
                 for operation in [
                     Operation::GetObject(&object),
+                    Operation::GetObjectRange(&object, ByteRange::from_to(0, 65_536).unwrap()),
                     Operation::HeadObject(&object),
                     Operation::PutObject(&put),
                 ] {
@@ -517,7 +659,7 @@ fn signatures_match_aws_sigv4() {
             }
         }
     }
-    assert_eq!(checked, 3 * 2 * HOSTILE_KEYS.len() * 3);
+    assert_eq!(checked, 3 * 2 * HOSTILE_KEYS.len() * 4);
 }
 
 /// A PUT as sent over HTTPS (`UNSIGNED-PAYLOAD`, `x-amz-checksum-crc32`) is accepted by s3s-fs,

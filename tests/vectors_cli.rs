@@ -1,6 +1,6 @@
-//! The `edge-signer vectors` command, run as a process: the shipped suite passes, a tampered or
-//! malformed case fails with a clear line (never a panic), a suite in a new layout with CRLF
-//! request files works, and usage errors exit 2.
+//! The `edge-signer vectors` command, run as a process: the shipped suites (SigV4 and SigV4A) pass
+//! and the two SigV4A stubs are skipped, a tampered or malformed case fails with a clear line
+//! (never a panic), a suite in a new layout with CRLF request files works, and usage errors exit 2.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,6 +12,12 @@ const BIN: &str = env!("CARGO_BIN_EXE_edge-signer");
 fn upstream(case: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("vectors/aws-sig-v4-test-suite/v4")
+        .join(case)
+}
+
+fn upstream_v4a(case: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("vectors/aws-sig-v4-test-suite/v4a")
         .join(case)
 }
 
@@ -50,11 +56,149 @@ fn shipped_vectors_all_pass() {
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     let last = lines.last().unwrap();
     let passed: usize = last
-        .strip_suffix(" passed, 0 failed")
+        .strip_suffix(" passed, 0 failed, 2 skipped")
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("unexpected summary: {stdout}"));
-    assert!(passed >= 40, "{stdout}");
-    assert_eq!(lines.len(), 1, "no FAIL lines expected: {stdout}");
+    // 40 SigV4 cases and 38 SigV4A cases, each in every mode it has expected files for.
+    assert!(passed >= 78, "{stdout}");
+    // Only the two SigV4A stubs, which have nothing to compare with.
+    let stubs = lines[..lines.len() - 1].iter();
+    let names: Vec<&str> = stubs
+        .map(|line| {
+            assert!(
+                line.starts_with("SKIP ") && line.contains("no expected files"),
+                "{line}"
+            );
+            line.split_whitespace().nth(1).unwrap()
+        })
+        .collect();
+    assert_eq!(names.len(), 2, "{stdout}");
+    assert!(names[0].ends_with("v4a/get-vanilla-query-order-key"), "{stdout}");
+    assert!(
+        names[1].ends_with("v4a/get-vanilla-query-order-value"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn shipped_v4a_suite_passes_in_both_modes() {
+    let dir = upstream_v4a("");
+    let cases = fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().join("header-signature.txt").is_file())
+        .filter(|e| e.as_ref().unwrap().path().join("query-signature.txt").is_file())
+        .count();
+    assert_eq!(cases, 38);
+    let (output, stdout, lines) = run(&[&dir]);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert_eq!(
+        lines.last().unwrap(),
+        "38 passed, 0 failed, 2 skipped",
+        "{stdout}"
+    );
+}
+
+/// Runs one copy of the SigV4A `get-vanilla` case, changed by `tamper`; returns its one FAIL line.
+fn tampered_v4a(label: &str, tamper: impl FnOnce(&Path)) -> String {
+    let tmp = tempdir(label);
+    let case = tmp.path().join("v4a/get-vanilla");
+    copy_case(&upstream_v4a("get-vanilla"), &case);
+    tamper(&case);
+    let (output, stdout, lines) = run(&[tmp.path()]);
+    assert_no_panic(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert_eq!(lines.last().map(String::as_str), Some("0 passed, 1 failed"));
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].starts_with(&format!("FAIL {} ", case.display())),
+        "{}",
+        lines[0]
+    );
+    lines[0].clone()
+}
+
+/// A digit of the signature's `s` changed: the DER still parses, the signature no longer verifies.
+fn flip_last_digit(text: &str) -> String {
+    let text = text.trim_end();
+    let last = text.chars().last().unwrap();
+    let flipped = if last == '0' { '1' } else { '0' };
+    format!("{}{flipped}", &text[..text.len() - 1])
+}
+
+#[test]
+fn v4a_expected_signature_that_does_not_verify_fails() {
+    let fail = tampered_v4a("v4a-signature", |case| {
+        let file = case.join("query-signature.txt");
+        let signature = fs::read_to_string(&file).unwrap();
+        fs::write(&file, flip_last_digit(&signature)).unwrap();
+    });
+    assert!(
+        fail.contains("query query-signature.txt does not verify with public-key.json"),
+        "{fail}"
+    );
+    assert!(!fail.contains("header"), "header mode still passes: {fail}");
+}
+
+#[test]
+fn v4a_string_to_sign_that_differs_fails_and_its_signature_does_not_verify() {
+    let fail = tampered_v4a("v4a-sts", |case| {
+        let file = case.join("header-string-to-sign.txt");
+        let sts = fs::read_to_string(&file).unwrap();
+        fs::write(&file, sts.replace("service", "servicf")).unwrap();
+    });
+    assert!(
+        fail.contains("header header-string-to-sign.txt differs at line 3"),
+        "{fail}"
+    );
+    assert!(fail.contains("header-signature.txt does not verify"), "{fail}");
+}
+
+#[test]
+fn v4a_public_key_of_other_credentials_fails() {
+    let other = edge_signer::sigv4::SigV4aKey::derive("AKIDEXAMPLE", "another secret").unwrap();
+    let (x, y) = other.public_key_xy();
+    let fail = tampered_v4a("v4a-key", |case| {
+        let json = format!(r#"{{"X":"{}","Y":"{}"}}"#, hex::encode(x), hex::encode(y));
+        fs::write(case.join("public-key.json"), json).unwrap();
+    });
+    assert!(fail.contains("public-key.json differs: expected X="), "{fail}");
+    // Neither the suite's signatures nor ours verify with another key.
+    assert!(
+        fail.contains("header header-signature.txt does not verify"),
+        "{fail}"
+    );
+    assert!(fail.contains("our signature does not verify"), "{fail}");
+}
+
+#[test]
+fn v4a_case_without_public_key_or_with_a_bad_one_fails() {
+    let fail = tampered_v4a("v4a-no-key", |case| {
+        fs::remove_file(case.join("public-key.json")).unwrap();
+    });
+    assert!(fail.contains("SigV4A case without public-key.json"), "{fail}");
+    let fail = tampered_v4a("v4a-bad-key", |case| {
+        fs::write(case.join("public-key.json"), r#"{"X":"00","Y":"01"}"#).unwrap();
+    });
+    assert!(fail.contains("public-key.json: X: "), "{fail}");
+}
+
+#[test]
+fn a_case_without_expected_files_is_skipped_not_passed() {
+    let tmp = tempdir("stub");
+    let stub = tmp.path().join("stub");
+    fs::create_dir_all(&stub).unwrap();
+    for file in ["context.json", "request.txt"] {
+        fs::copy(upstream_v4a("get-vanilla").join(file), stub.join(file)).unwrap();
+    }
+    let (output, stdout, lines) = run(&[tmp.path()]);
+    assert_no_panic(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].starts_with(&format!("SKIP {} ", stub.display())),
+        "{stdout}"
+    );
+    assert_eq!(lines[1], "0 passed, 0 failed, 1 skipped");
 }
 
 #[test]

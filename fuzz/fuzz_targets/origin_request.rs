@@ -11,7 +11,7 @@ use aws_credential_types::Credentials;
 use base64::Engine;
 use edge_signer::cloudfront::{Event, HeaderField, Headers, Request};
 use edge_signer::config::HandlerConfig;
-use edge_signer::origin::recognise;
+use edge_signer::origin::{OriginKind, recognise};
 use edge_signer::origin_request::{Context, EventError, Handler, MAX_URI_AND_QUERY, Outcome};
 use edge_signer::sigv4::{
     self, SignableBody, SignableRequest, SigningParams, SigningSettings,
@@ -33,7 +33,14 @@ const SIGNED_HEADERS: &str =
 
 static HANDLER: LazyLock<Handler> = LazyLock::new(|| {
     let credentials = Credentials::new(ACCESS_KEY, SECRET, Some(TOKEN.to_owned()), None, "fuzz");
-    Handler::new(HandlerConfig::default(), credentials)
+    // The checks below are S3 Object Lambda's rules; the other origin kinds (API Gateway, function
+    // URLs, Multi-Region Access Points) are checked by tests/origin_kinds.rs and
+    // tests/origin_request_props.rs.
+    let config = HandlerConfig {
+        origins: vec![OriginKind::s3_object_lambda()],
+        ..HandlerConfig::default()
+    };
+    Handler::new(config, credentials)
 });
 
 /// `EDGE_SIGNER_FUZZ_STRICT=1`: also fail on `EventError::Signing` (see `check_error`).

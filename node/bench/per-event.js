@@ -10,7 +10,7 @@
 // implementation).
 //
 // Usage: node node/bench/per-event.js [--rounds N] [--calls N] [--event FILE] [--runtime-json]
-//          [--token-length N] LABEL=DIR... >/dev/null
+//          [--token-length N] [--body-kb N] LABEL=DIR... >/dev/null
 //   DIR holds index.js (a package, such as dist/lambda-edge.zip unzipped, or peers/node-smithy).
 //   Results go to stderr; stdout receives the handlers' log lines (one per event), which cost what
 //   they cost in Lambda.
@@ -37,6 +37,9 @@ const tokenLength = option('--token-length', undefined);
 if (tokenLength !== undefined) process.env.AWS_SESSION_TOKEN = 'IQoJb3JpZ2luX2VjE'.padEnd(Number(tokenLength), 'A');
 const CALLS = Number(option('--calls', 5000));
 const eventFile = option('--event', path.join(ROOT, 'vectors/events/origin-request.json'));
+// --body-kb N: the event becomes a POST whose body (N KiB, base64 as CloudFront sends it with
+// "include body") the handler must hash.
+const bodyKb = option('--body-kb', undefined);
 const runtimeJson = args.includes('--runtime-json');
 if (runtimeJson) args.splice(args.indexOf('--runtime-json'), 1);
 if (args.length === 0 || args.some((a) => !a.includes('='))) {
@@ -47,7 +50,15 @@ const implementations = args.map((arg) => {
   const [label, dir] = arg.split(/=(.*)/s);
   return { label, handler: require(path.resolve(dir, 'index.js')).handler, rounds: [] };
 });
-const eventText = JSON.stringify(JSON.parse(fs.readFileSync(eventFile, 'utf8')));
+const eventObject = JSON.parse(fs.readFileSync(eventFile, 'utf8'));
+if (bodyKb !== undefined) {
+  const request = eventObject.Records[0].cf.request;
+  const bytes = Buffer.alloc(Number(bodyKb) * 1024);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + 7) & 0xff;
+  request.method = 'POST';
+  request.body = { inputTruncated: false, action: 'read-only', encoding: 'base64', data: bytes.toString('base64') };
+}
+const eventText = JSON.stringify(eventObject);
 const event = JSON.parse(eventText);
 const context = { awsRequestId: 'c0ffee00-0000-4000-8000-000000000001', functionName: 'edge-signer' };
 
@@ -92,7 +103,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   }
   const base = median(implementations[implementations.length - 1].rounds);
   const mode = runtimeJson ? ', with the runtime\'s JSON.parse and JSON.stringify' : '';
-  console.error(`${path.relative(ROOT, eventFile)}${mode}, node ${process.version}: µs per event, median of ${ROUNDS} interleaved rounds of ${CALLS} calls (min-max)`);
+  const body = bodyKb === undefined ? '' : `, POST with a ${bodyKb} KiB base64 body`;
+  console.error(`${path.relative(ROOT, eventFile)}${body}${mode}, node ${process.version}: µs per event, median of ${ROUNDS} interleaved rounds of ${CALLS} calls (min-max)`);
   for (const { label, rounds } of implementations) {
     const m = median(rounds);
     const range = `${Math.min(...rounds).toFixed(2)}-${Math.max(...rounds).toFixed(2)}`;

@@ -85,7 +85,32 @@ impl Signer {
         })
     }
 
+    /// [`Signer::handle`] for an event whose `body.data` is a placeholder, with the data given apart
+    /// (`Handler::handle_detached`): `index.js` sends a body this way, so that it is not written
+    /// into the event's JSON and parsed back out of the outcome's, and puts it back in the result.
+    #[napi(catch_unwind)]
+    pub fn handle_detached(&self, event_json: String, body_data: String, now_millis: f64) -> Result<Handled> {
+        let outcome = self.outcome_with(event_json.as_bytes(), Some(&body_data), now_millis)?;
+        let reason = match &outcome {
+            Outcome::Forward(_) => None,
+            Outcome::Respond { reason, .. } => Some(reason.clone()),
+        };
+        Ok(Handled {
+            json: outcome.to_json(),
+            reason,
+        })
+    }
+
     fn outcome<'e>(&'e self, event: &'e [u8], now_millis: f64) -> Result<Outcome<'e>> {
+        self.outcome_with(event, None, now_millis)
+    }
+
+    fn outcome_with<'e>(
+        &'e self,
+        event: &'e [u8],
+        body_data: Option<&'e str>,
+        now_millis: f64,
+    ) -> Result<Outcome<'e>> {
         let handler = self
             .handler
             .as_ref()
@@ -95,9 +120,11 @@ impl Signer {
             return Err(Error::new(Code("InvalidTime"), message));
         }
         let now = SystemTime::UNIX_EPOCH + Duration::from_millis(now_millis as u64);
-        handler
-            .handle(event, now)
-            .map_err(|e| Error::new(Code(e.kind()), e.to_string()))
+        match body_data {
+            None => handler.handle(event, now),
+            Some(data) => handler.handle_detached(event, data, now),
+        }
+        .map_err(|e| Error::new(Code(e.kind()), e.to_string()))
     }
 }
 

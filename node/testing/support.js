@@ -73,6 +73,15 @@ function shippedCases() {
     });
 }
 
+/**
+ * `text` with every SigV4A (ECDSA) signature replaced by `<ecdsa>`: ECDSA signatures are randomised,
+ * so two signers (or two calls) agree on everything else. The Rust tests verify each one with the
+ * derived public key (tests/origin_kinds.rs). SigV4 (HMAC) signatures are left as they are.
+ */
+function withoutEcdsaSignature(text) {
+  return text.replace(/(AWS4-ECDSA-P256-SHA256 [^"]*?Signature=)[0-9a-f]+/g, '$1<ecdsa>');
+}
+
 /** An error message without serde_json's position, which depends on the event's formatting. */
 function withoutPosition(message) {
   return message.replace(/ at line \d+ column \d+$/, '');
@@ -98,10 +107,14 @@ const DOMAINS = [
   'bucket.s3.us-east-1.amazonaws.com',
   'example.com',
   'x.s3-object-lambda.amazonaws.com',
+  'a1b2c3d4e5.execute-api.us-east-1.amazonaws.com',
+  'abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws',
+  'mfzwi23gnjvgw.mrap.accesspoint.s3-global.amazonaws.com',
 ];
 const PATH_PIECES = ['photos', 'a b', 'IMG_0042 (1).jpg', 'é', '€', '😀', '+', "()!*':@,=$&;", '%20', '%2F',
   '%e2%82%ac', '%zz', '%', '..', '.', '', '~_-.', 'UPPER', '%C3', 'q?x', '#frag'];
-const QUERY_NAMES = ['showExif', 'showexif', 'SHOWEXIF', 'w', 'h', 'utm_source', 'show%45xif', 'a b', '%2b', ''];
+const QUERY_NAMES = ['showExif', 'showexif', 'SHOWEXIF', 'w', 'h', 'utm_source', 'show%45xif', 'a b', '%2b', '',
+  'X-Amz-Signature', 'x-amz-date'];
 const QUERY_VALUES = ['true', 'false', '', 'a+b', '%2B', 'x y', '%FF', 'é', '1&2', '=='];
 const HEADERS = [
   ['accept', 'Accept', ['image/avif,image/webp', '*/*']],
@@ -142,7 +155,7 @@ function randomEvents(seed, count) {
       ? { custom: { customHeaders: {}, domainName, keepaliveTimeout: 5, path: '', port: 443, protocol: 'https',
         readTimeout: 30, sslProtocols: ['TLSv1.2'] } }
       : { s3: { authMethod: 'none', customHeaders: {}, domainName, path: '', region: 'us-west-2' } };
-    const request = { clientIp: '203.0.113.178', headers, method: pick(['GET', 'GET', 'HEAD', 'POST']),
+    const request = { clientIp: '203.0.113.178', headers, method: pick(['GET', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS']),
       origin, querystring: query, uri };
     if (chance(0.15)) {
       const text = pick(['', 'hello', 'é€😀', '{"a":1}']);
@@ -171,4 +184,4 @@ function randomEvents(seed, count) {
 }
 
 module.exports = { ROOT, EVENTS, DIST, CLI, AT, CREDENTIALS, cliSign, cliError, unzip, shippedCases,
-  withoutPosition, randomEvents };
+  withoutPosition, withoutEcdsaSignature, randomEvents };

@@ -3,20 +3,28 @@
 // benches/cold_start.rs, which checks every response against aws-sigv4.
 //
 // Same rules as edge-signer's handler for a forwarded request: the origin must be
-// `<name>.s3-object-lambda.<region>.amazonaws.com[.cn]` (region from the domain); `host` becomes the
-// origin domain; the viewer's `authorization` and `x-amz-*` headers are dropped; the path is put in
-// S3 canonical form (decode, encode once, no dot-segment normalisation); only `showExif` is kept in
-// the query; signed headers are exactly host;x-amz-cf-id;x-amz-content-sha256;x-amz-date;
-// x-amz-security-token, with `x-amz-cf-id` = config.requestId signed but not added (CloudFront adds
-// it); UNSIGNED-PAYLOAD without a body, the body's SHA-256 with one. Anything else is an error
-// (the benchmark only sends valid events; generated responses are not modelled here).
+// `<name>.s3-object-lambda.<region>.amazonaws.com[.cn]`, `<api-id>.execute-api.<region>.amazonaws.com[.cn]`
+// or `<url-id>.lambda-url.<region>.on.aws` (region from the domain); `host` becomes the origin
+// domain; the viewer's `authorization` and `x-amz-*` headers are dropped; signed headers are exactly
+// host;x-amz-cf-id;x-amz-content-sha256;x-amz-date;x-amz-security-token, with `x-amz-cf-id` =
+// config.requestId signed but not added (CloudFront adds it); the body's SHA-256 when CloudFront
+// included one. S3 Object Lambda: the path put in S3 canonical form (decode, encode once, no
+// dot-segment normalisation), only `showExif` kept in the query, UNSIGNED-PAYLOAD without a body.
+// API Gateway and function URLs: the uri sent unchanged and signed normalised and double-encoded
+// (smithy's default), the whole query but X-Amz-* parameters, the empty body's hash without a body.
+// Anything else is an error (the benchmarks only send valid events; generated responses are not
+// modelled here).
 'use strict';
 
 const { SignatureV4 } = require('@smithy/signature-v4');
 const { Hash } = require('@smithy/hash-node');
 
 const ALLOWED_QUERY = new Set(['showExif']);
-const ORIGIN = /^(.+)\.s3-object-lambda\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
+const ORIGINS = [
+  { pattern: /^(.+)\.s3-object-lambda\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/, service: 's3-object-lambda', s3: true },
+  { pattern: /^(.+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/, service: 'execute-api', s3: false },
+  { pattern: /^(.+)\.lambda-url\.([a-z0-9-]+)\.on\.aws$/, service: 'lambda', s3: false },
+];
 const UNRESERVED = /[A-Za-z0-9\-_.~]/;
 
 // Read once at init, as the execution role's credentials arrive in the environment.
@@ -32,6 +40,15 @@ const signer = new SignatureV4({
   service: 's3-object-lambda',
   sha256: Hash.bind(null, 'sha256'),
   uriEscapePath: false, // S3: the path is signed as given (we canonicalise it ourselves)
+  applyChecksum: true,
+});
+// Every other service: the path normalised and encoded again by smithy.
+const serviceSigner = new SignatureV4({
+  credentials,
+  region: 'us-east-1',
+  service: 'execute-api', // replaced per request by the origin's service
+  sha256: Hash.bind(null, 'sha256'),
+  uriEscapePath: true,
   applyChecksum: true,
 });
 
@@ -79,15 +96,17 @@ function canonicalPath(uri) {
   return encode(key, true);
 }
 
-// The allow-listed parameters, form-decoded; and the canonical query string built from them.
-function filterQuery(raw) {
+// The kept parameters (allow-listed, or all but X-Amz-*), form-decoded; and the canonical query
+// string built from them.
+function filterQuery(raw, keepAll) {
   const pairs = [];
   for (const part of raw.split('&')) {
     if (!part) continue;
     const eq = part.indexOf('=');
     const name = percentDecode(eq < 0 ? part : part.slice(0, eq), true, false);
     const value = percentDecode(eq < 0 ? '' : part.slice(eq + 1), true, false);
-    if (ALLOWED_QUERY.has(name.toString('utf8'))) {
+    const text = name.toString('utf8');
+    if (keepAll ? !/^x-amz-/i.test(text) : ALLOWED_QUERY.has(text)) {
       pairs.push([encode(name, false), encode(value, false), name.toString('utf8'), value.toString('utf8')]);
     }
   }
@@ -111,6 +130,10 @@ function originDomain(origin) {
   return origin[kinds[0]].domainName;
 }
 
+function originPath(origin) {
+  return (origin.custom || origin.s3).path || '';
+}
+
 exports.handler = async (event) => {
   const cf = event.Records[0].cf;
   if (cf.config.eventType !== 'origin-request') {
@@ -118,20 +141,20 @@ exports.handler = async (event) => {
   }
   const request = cf.request;
   const domain = originDomain(request.origin);
-  const match = ORIGIN.exec(domain);
-  if (!match) {
-    throw new Error(`origin ${domain} is not an S3 Object Lambda access point`);
+  const kind = ORIGINS.find((k) => k.pattern.test(domain));
+  if (!kind) {
+    throw new Error(`origin ${domain} is not an origin this peer signs for`);
   }
-  const region = match[2];
+  const region = kind.pattern.exec(domain)[2];
 
-  const uri = canonicalPath(request.uri);
-  const { query, querystring } = filterQuery(request.querystring || '');
+  const uri = kind.s3 ? canonicalPath(request.uri) : request.uri;
+  const { query, querystring } = filterQuery(request.querystring || '', !kind.s3);
 
   const toSign = {
     method: request.method,
     protocol: 'https:',
     hostname: domain,
-    path: uri,
+    path: originPath(request.origin) + uri, // CloudFront sends the origin path in front of the uri
     query,
     headers: { host: domain, 'x-amz-cf-id': cf.config.requestId },
   };
@@ -140,10 +163,12 @@ exports.handler = async (event) => {
       throw new Error('the body was truncated by CloudFront');
     }
     toSign.body = Buffer.from(request.body.data, request.body.encoding === 'base64' ? 'base64' : 'utf8');
-  } else {
+  } else if (kind.s3) {
     toSign.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
   }
-  const signed = await signer.sign(toSign, { signingRegion: region });
+  const signed = kind.s3
+    ? await signer.sign(toSign, { signingRegion: region })
+    : await serviceSigner.sign(toSign, { signingRegion: region, signingService: kind.service });
 
   const headers = {};
   for (const [name, fields] of Object.entries(request.headers || {})) {

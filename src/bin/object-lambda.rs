@@ -28,10 +28,8 @@ struct State {
 /// One thread, the process's own, runs the Runtime API calls and each invocation's S3 calls.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    bootstrap::init_logging();
-    if let Err(e) = bootstrap::started_by_lambda() {
-        eprintln!("Error: {e}");
-        return ExitCode::FAILURE;
+    if let Err(exit) = bootstrap::start() {
+        return exit;
     }
     let state = State {
         credentials: edge_signer::credentials::from_env(),

@@ -21,10 +21,8 @@ type State = Result<Handler, String>;
 /// One thread: the handler does no I/O of its own.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    bootstrap::init_logging();
-    if let Err(e) = bootstrap::started_by_lambda() {
-        eprintln!("Error: {e}");
-        return ExitCode::FAILURE;
+    if let Err(exit) = bootstrap::start() {
+        return exit;
     }
     let config = match load_config() {
         Ok(config) => config,

@@ -34,6 +34,18 @@ pub enum Error {
         /// The limit, in bytes.
         limit: u64,
     },
+    /// 416 `InvalidRange`: a ranged GET's first byte is at or past the object's end (an empty
+    /// object has no satisfiable range). The object's size, when the answer tells it
+    /// (`Content-Range: bytes */SIZE`, or S3's `<ActualObjectSize>`).
+    #[error("S3 answered 416 InvalidRange: the range starts past the object's end{}", object_size.map(|n| format!(" (the object has {n} bytes)")).unwrap_or_default())]
+    RangeNotSatisfiable {
+        /// The object's size.
+        object_size: Option<u64>,
+    },
+    /// A 2xx answer that does not fit the request (a ranged GET answered with other bytes than
+    /// those asked for, or without a valid `Content-Range`).
+    #[error("S3's answer does not fit the request: {0}")]
+    InvalidAnswer(&'static str),
     /// The bucket or key cannot be addressed.
     #[error(transparent)]
     Locate(#[from] LocateError),
@@ -59,7 +71,12 @@ impl Error {
         match self {
             Self::Service(e) => e.is_retryable(),
             Self::Timeout(_) | Self::Connect | Self::Interrupted => true,
-            Self::TooLarge { .. } | Self::Locate(_) | Self::InvalidInput { .. } | Self::Signing(_) => false,
+            Self::TooLarge { .. }
+            | Self::RangeNotSatisfiable { .. }
+            | Self::InvalidAnswer(_)
+            | Self::Locate(_)
+            | Self::InvalidInput { .. }
+            | Self::Signing(_) => false,
         }
     }
 
@@ -73,7 +90,10 @@ impl Error {
 
     /// The HTTP status of S3's answer, when there was one.
     pub fn status(&self) -> Option<u16> {
-        self.service().map(|e| e.status)
+        match self {
+            Self::RangeNotSatisfiable { .. } => Some(416),
+            _ => self.service().map(|e| e.status),
+        }
     }
 
     /// S3's error code (`NoSuchKey`…), when it answered with one.
@@ -115,6 +135,11 @@ pub struct ServiceError {
     pub message: String,
     /// `<RequestId>`, else the `x-amz-request-id` header.
     pub request_id: Option<String>,
+}
+
+/// The `<ActualObjectSize>` of S3's 416 `InvalidRange` document, the object's size.
+pub(super) fn actual_object_size(body: &[u8]) -> Option<u64> {
+    parse_document(body)?.actual_object_size?.trim().parse().ok()
 }
 
 impl ServiceError {
@@ -205,6 +230,7 @@ struct Document {
     code: Option<String>,
     message: Option<String>,
     request_id: Option<String>,
+    actual_object_size: Option<String>,
 }
 
 /// The text of `Code`, `Message` and `RequestId` directly under the root `Error` element; `None`
@@ -240,6 +266,7 @@ fn parse_document(body: &[u8]) -> Option<Document> {
                         "Code" => Some(&mut document.code),
                         "Message" => Some(&mut document.message),
                         "RequestId" => Some(&mut document.request_id),
+                        "ActualObjectSize" => Some(&mut document.actual_object_size),
                         _ => None,
                     };
                     if let Some(slot) = slot {
@@ -360,5 +387,24 @@ mod tests {
         assert!(Error::Connect.is_retryable());
         assert!(Error::Interrupted.is_retryable());
         assert!(!Error::TooLarge { limit: 1 }.is_retryable());
+        let unsatisfiable = Error::RangeNotSatisfiable { object_size: Some(0) };
+        assert!(!unsatisfiable.is_retryable());
+        assert_eq!(unsatisfiable.status(), Some(416));
+        assert_eq!(
+            unsatisfiable.to_string(),
+            "S3 answered 416 InvalidRange: the range starts past the object's end (the object has 0 bytes)"
+        );
+    }
+
+    #[test]
+    fn the_size_an_invalid_range_answer_tells() {
+        // S3's document for a range past the end of an empty object.
+        let body = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message><RangeRequested>bytes=0-65535</RangeRequested><ActualObjectSize>0</ActualObjectSize><RequestId>R</RequestId></Error>";
+        assert_eq!(actual_object_size(body), Some(0));
+        assert_eq!(
+            actual_object_size(b"<Error><Code>InvalidRange</Code></Error>"),
+            None
+        );
+        assert_eq!(actual_object_size(b""), None);
     }
 }

@@ -11,7 +11,8 @@
 //! - [`ServiceError::parse`] and [`ObjectHead::from_headers`] (pure): S3's answer → typed values.
 //! - [`Transport`] (I/O): one hyper client, one connection pool, one TLS configuration, shared by
 //!   this client, `object-lambda`'s presigned fetch and its `WriteGetObjectResponse`.
-//! - [`Client`] (I/O): the three operations, each bounded by the [`RequestContext`]'s deadline.
+//! - [`Client`] (I/O): the three operations (GetObject whole or by [`ByteRange`]), each bounded
+//!   by the [`RequestContext`]'s deadline.
 //!
 //! The client does not retry by itself (hyper resends only a request that a pooled connection
 //! closed before it was written): each [`Error`] says whether a retry may help
@@ -48,10 +49,11 @@ pub use endpoint::{
 };
 pub use error::{Error, ServiceError};
 pub use request::{
-    CHECKSUM_CRC32_HEADER, ContentHeaders, METADATA_PREFIX, Metadata, ObjectRef, Operation, PutObject,
-    SERVICE, Signer, TRACE_ID_HEADER, WriteCondition, build_request, crc32_checksum, trace_header_value,
+    ByteRange, CHECKSUM_CRC32_HEADER, ContentHeaders, METADATA_PREFIX, Metadata, ObjectRef, Operation,
+    PutObject, SERVICE, Signer, TRACE_ID_HEADER, WriteCondition, build_request, crc32_checksum,
+    trace_header_value,
 };
-pub use response::{Object, ObjectHead, PutOutput};
+pub use response::{Object, ObjectHead, ObjectRange, PutOutput, parse_content_range};
 pub use transport::{RawResponse, Transport};
 
 use crate::sigv4::SigningKeyCache;
@@ -181,6 +183,63 @@ impl Client {
         })
     }
 
+    /// GetObject of one byte range (`Range: bytes=first-last`): the object's head, the part (206
+    /// Partial Content; shorter than asked when the object ends first) and the object's size
+    /// from `Content-Range`. Reading a file's first bytes, then more only when they are needed,
+    /// costs one request each (S3 charges GETs per request, whatever their length).
+    ///
+    /// # Errors
+    /// As [`Client::get_object`]; a range that starts at or past the object's end (any range of
+    /// an empty object) is [`Error::RangeNotSatisfiable`], an answer with other bytes than
+    /// asked for [`Error::InvalidAnswer`]. A server that ignores `Range` and answers 200 with a
+    /// whole object that fits the range is taken at its word (RFC 9110 allows it).
+    pub async fn get_object_range(
+        &self,
+        object: &ObjectRef<'_>,
+        range: ByteRange,
+        context: &RequestContext,
+    ) -> Result<ObjectRange, Error> {
+        let response = match self
+            .send(Operation::GetObjectRange(object, range), range.len(), context)
+            .await
+        {
+            Err(Error::TooLarge { .. }) => {
+                return Err(Error::InvalidAnswer("more bytes than the range holds"));
+            }
+            other => other?,
+        };
+        let head = ObjectHead::from_headers(response.status, &response.headers);
+        let body = response.body;
+        if response.status != 206 {
+            if range.first != 0 {
+                return Err(Error::InvalidAnswer(
+                    "the whole object where a part of it was asked for",
+                ));
+            }
+            return Ok(ObjectRange {
+                head,
+                first: 0,
+                object_size: body.len() as u64,
+                body,
+            });
+        }
+        let (first, last, object_size) = response
+            .headers
+            .get(http::header::CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_content_range)
+            .ok_or(Error::InvalidAnswer("a 206 answer without a valid Content-Range"))?;
+        if first != range.first || last > range.last || body.len() as u64 != last - first + 1 {
+            return Err(Error::InvalidAnswer("the bytes served are not those asked for"));
+        }
+        Ok(ObjectRange {
+            head,
+            first,
+            body,
+            object_size,
+        })
+    }
+
     /// HeadObject: what S3 says about the object, without its body.
     ///
     /// # Errors
@@ -226,6 +285,13 @@ impl Client {
         let response = self.transport.send(request, context.deadline, max_body).await?;
         if (200..300).contains(&response.status) {
             Ok(response)
+        } else if response.status == 416 {
+            let object_size = response
+                .headers
+                .get(http::header::CONTENT_RANGE)
+                .and_then(|v| response::unsatisfied_range_size(v.to_str().ok()?))
+                .or_else(|| error::actual_object_size(&response.body));
+            Err(Error::RangeNotSatisfiable { object_size })
         } else {
             let request_id = response
                 .headers

@@ -110,11 +110,51 @@ pub struct PutObject<'a> {
     pub condition: Option<WriteCondition>,
 }
 
+/// A byte range of an object, both ends included, as HTTP writes it (`Range: bytes=first-last`,
+/// [RFC 9110 section 14.1.2](https://www.rfc-editor.org/rfc/rfc9110#section-14.1.2)). S3 serves one
+/// range per GetObject
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax>).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ByteRange {
+    /// The first byte's offset.
+    pub first: u64,
+    /// The last byte's offset (included); at least `first`.
+    pub last: u64,
+}
+
+impl ByteRange {
+    /// The bytes `first..end` (`end` excluded, as Rust writes ranges); `None` when empty.
+    ///
+    /// ```
+    /// use edge_signer::s3::ByteRange;
+    /// let range = ByteRange::from_to(0, 65_536).unwrap();
+    /// assert_eq!((range.first, range.last, range.len()), (0, 65_535, 65_536));
+    /// assert_eq!(range.header_value(), "bytes=0-65535");
+    /// assert!(ByteRange::from_to(5, 5).is_none());
+    /// ```
+    pub fn from_to(first: u64, end: u64) -> Option<Self> {
+        (end > first).then(|| Self { first, last: end - 1 })
+    }
+
+    /// The number of bytes asked for.
+    #[allow(clippy::len_without_is_empty)] // never empty
+    pub fn len(&self) -> u64 {
+        self.last.saturating_sub(self.first).saturating_add(1)
+    }
+
+    /// The `Range` header's value.
+    pub fn header_value(&self) -> String {
+        format!("bytes={}-{}", self.first, self.last)
+    }
+}
+
 /// The operations of the client.
 #[derive(Clone, Copy, Debug)]
 pub enum Operation<'r, 'a> {
     /// `GET /<key>`.
     GetObject(&'r ObjectRef<'a>),
+    /// `GET /<key>` with `Range: bytes=first-last` (signed, as the AWS SDKs sign it).
+    GetObjectRange(&'r ObjectRef<'a>, ByteRange),
     /// `HEAD /<key>`.
     HeadObject(&'r ObjectRef<'a>),
     /// `PUT /<key>`.
@@ -125,7 +165,7 @@ impl Operation<'_, '_> {
     /// `GetObject`, `HeadObject` or `PutObject`.
     pub fn name(&self) -> &'static str {
         match self {
-            Self::GetObject(_) => "GetObject",
+            Self::GetObject(_) | Self::GetObjectRange(..) => "GetObject",
             Self::HeadObject(_) => "HeadObject",
             Self::PutObject(_) => "PutObject",
         }
@@ -170,10 +210,11 @@ pub fn build_request(
     signer: &Signer<'_>,
     trace_id: Option<&str>,
 ) -> Result<Request<Bytes>, Error> {
-    let (method, object, body) = match operation {
-        Operation::GetObject(o) => (Method::GET, *o, None),
-        Operation::HeadObject(o) => (Method::HEAD, *o, None),
-        Operation::PutObject(p) => (Method::PUT, ObjectRef::new(p.bucket, p.key), Some(p)),
+    let (method, object, body, range) = match operation {
+        Operation::GetObject(o) => (Method::GET, *o, None, None),
+        Operation::GetObjectRange(o, range) => (Method::GET, *o, None, Some(range.header_value())),
+        Operation::HeadObject(o) => (Method::HEAD, *o, None, None),
+        Operation::PutObject(p) => (Method::PUT, ObjectRef::new(p.bucket, p.key), Some(p), None),
     };
     let location = signer.config.locate(object.bucket, object.key)?;
     let query = object
@@ -185,6 +226,9 @@ pub fn build_request(
     let mut headers: Vec<(String, &str)> = vec![("host".into(), &location.authority)];
     if let Some(etag) = object.if_match {
         headers.push(("if-match".into(), checked("If-Match", etag)?));
+    }
+    if let Some(range) = &range {
+        headers.push(("range".into(), range));
     }
     if let Some(put) = body {
         length = put.body.len().to_string();

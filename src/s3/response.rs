@@ -82,6 +82,53 @@ pub struct Object {
     pub body: Bytes,
 }
 
+/// A ranged GetObject's answer (206 Partial Content): the object's head, the bytes asked for, and
+/// the object's size from `Content-Range`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectRange {
+    /// What S3 says about the object; its `content_length` is the part's length, not the object's.
+    pub head: ObjectHead,
+    /// The offset of the body's first byte in the object.
+    pub first: u64,
+    /// The bytes from `first`: all those asked for, or fewer when the object ends before.
+    pub body: Bytes,
+    /// The whole object's size.
+    pub object_size: u64,
+}
+
+/// A `Content-Range` value of a 206 answer, `bytes FIRST-LAST/SIZE`
+/// ([RFC 9110 section 14.4](https://www.rfc-editor.org/rfc/rfc9110#section-14.4)): the part's
+/// first and last offsets and the object's size. `None` for anything else, including an unknown
+/// size (`*`), which S3 never sends, and a part that does not lie inside the object.
+///
+/// ```
+/// use edge_signer::s3::parse_content_range;
+/// assert_eq!(parse_content_range("bytes 0-65535/4194304"), Some((0, 65_535, 4_194_304)));
+/// assert_eq!(parse_content_range("bytes 0-65535/*"), None);
+/// assert_eq!(parse_content_range("bytes 10-5/100"), None);
+/// ```
+pub fn parse_content_range(value: &str) -> Option<(u64, u64, u64)> {
+    let number = |s: &str| {
+        // u64's FromStr takes a leading `+`; HTTP's grammar does not.
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u64>().ok())
+            .flatten()
+    };
+    let rest = value.trim().strip_prefix("bytes ")?;
+    let (span, size) = rest.split_once('/')?;
+    let (first, last) = span.split_once('-')?;
+    let (first, last, size) = (number(first)?, number(last)?, number(size)?);
+    (first <= last && last < size).then_some((first, last, size))
+}
+
+/// The object's size a 416 answer tells: `Content-Range: bytes */SIZE` (RFC 9110 section 15.5.17).
+pub(super) fn unsatisfied_range_size(value: &str) -> Option<u64> {
+    let size = value.trim().strip_prefix("bytes */")?;
+    (!size.is_empty() && size.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| size.parse().ok())
+        .flatten()
+}
+
 /// A PutObject's answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -103,5 +150,33 @@ impl PutOutput {
             etag: head.etag,
             version_id: head.version_id,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_ranges() {
+        assert_eq!(parse_content_range("bytes 0-0/1"), Some((0, 0, 1)));
+        assert_eq!(parse_content_range(" bytes 100-199/200 "), Some((100, 199, 200)));
+        for bad in [
+            "",
+            "bytes */200",
+            "bytes 0-199/200/1",
+            "bytes 0-200/200",
+            "bytes +0-1/2",
+            "bytes 0-1/-2",
+            "bytes=0-1/2",
+            "items 0-1/2",
+            "bytes 0-18446744073709551616/18446744073709551617",
+        ] {
+            assert_eq!(parse_content_range(bad), None, "{bad:?}");
+        }
+        assert_eq!(unsatisfied_range_size("bytes */0"), Some(0));
+        assert_eq!(unsatisfied_range_size("bytes */1234"), Some(1234));
+        assert_eq!(unsatisfied_range_size("bytes */"), None);
+        assert_eq!(unsatisfied_range_size("bytes 0-1/2"), None);
     }
 }

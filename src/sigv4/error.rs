@@ -45,4 +45,11 @@ pub enum SigningError {
     /// A presigned URL must be valid for 1 second to 7 days.
     #[error("presigned expiry of {0} seconds is outside 1 to 604800")]
     InvalidExpiry(u64),
+    /// SigV4A: no P-256 key could be derived from the secret access key.
+    #[error("no SigV4A key could be derived from the secret access key")]
+    KeyDerivation,
+    /// SigV4A: the operating system's random number generator failed, so no ECDSA nonce could be
+    /// drawn.
+    #[error("the system's random number generator failed; no SigV4A signature could be made")]
+    Random,
 }

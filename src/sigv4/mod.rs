@@ -9,7 +9,10 @@
 //! - `scope`: the credential scope and the checks of what the credentials put in the request;
 //! - [`key`]: step 3, the signing key and its cache (a key is derived once a day per scope);
 //! - `sign`: steps 2 and 4, the string to sign and the signature, and what to add to the request
-//!   (`output`: [`SigningOutput`]).
+//!   (`output`: [`SigningOutput`]);
+//! - SigV4A ([`sign_v4a()`]), beside SigV4 and through the same canonical request: `key_v4a`, the
+//!   ECDSA P-256 key derived from the secret and its cache per access key id ([`SigV4aKeyCache`]);
+//!   `sign_v4a`, its entry point.
 //!
 //! Nothing here reads the clock or the environment: credentials and time come in as arguments.
 //! The public helpers below ([`s3_canonical_path`], [`encode_query_component`], [`form_decode`],
@@ -20,12 +23,14 @@ pub mod bytes;
 mod canonical_request;
 mod error;
 pub mod key;
+mod key_v4a;
 mod output;
 mod params;
 mod request;
 mod scope;
 mod settings;
 mod sign;
+mod sign_v4a;
 mod sink;
 mod time;
 
@@ -35,12 +40,14 @@ pub use canonical_request::query::{
 };
 pub use error::SigningError;
 pub use key::SigningKeyCache;
+pub use key_v4a::{SigV4aKey, SigV4aKeyCache, verify_v4a};
 pub use output::SigningOutput;
-pub use params::{ALGORITHM, SigningParams};
+pub use params::{ALGORITHM, ALGORITHM_V4A, SigningParams};
 pub use request::{EMPTY_PAYLOAD_SHA256, SignableBody, SignableRequest, UNSIGNED_PAYLOAD};
 pub use settings::{
     IntermediateTexts, PayloadChecksumKind, PercentEncodingMode, SessionTokenMode, SignatureLocation,
     SigningSettings, UriPathNormalizationMode,
 };
 pub use sign::sign;
+pub use sign_v4a::sign_v4a;
 pub use time::AmzDate;

@@ -2,7 +2,6 @@
 //! intermediate texts. Its `Debug` never shows the session token or the signature.
 
 use super::canonical_request::query::uri_encode;
-use super::sink::hex_str;
 use super::time::AmzDate;
 use std::borrow::Cow;
 use std::fmt;
@@ -19,12 +18,43 @@ use std::fmt;
 #[derive(Clone, PartialEq, Eq)]
 pub struct SigningOutput<'a> {
     pub(super) date: AmzDate,
-    /// 64 lower-case hex digits.
-    pub(super) signature: [u8; 64],
+    pub(super) signature: Signature,
     /// The session token added to the request, if any.
     pub(super) token: Option<&'a str>,
+    /// SigV4A: the region set, sent as `x-amz-region-set` in header mode.
+    pub(super) region_set: Option<&'a str>,
     pub(super) added: Added,
     pub(super) texts: Option<IntermediateTexts>,
+}
+
+/// A signature as sent, in lower-case hex: SigV4's HMAC (64 digits) or SigV4A's DER-encoded ECDSA
+/// signature (at most 72 bytes, 144 digits). Inline, so that SigV4 allocates nothing for it.
+#[derive(Clone, PartialEq, Eq)]
+pub(super) struct Signature {
+    hex: [u8; 144],
+    len: u8,
+}
+
+impl Signature {
+    /// SigV4's 64 hex digits.
+    pub fn from_hex64(digits: &[u8; 64]) -> Self {
+        let mut hex = [0; 144];
+        hex[..64].copy_from_slice(digits);
+        Self { hex, len: 64 }
+    }
+
+    /// The hex of `bytes` (at most 72; more are cut, which a DER P-256 signature never is).
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        let bytes = &bytes[..bytes.len().min(72)];
+        let mut hex = [0; 144];
+        let len = 2 * bytes.len();
+        hex::encode_to_slice(bytes, &mut hex[..len]).unwrap_or_else(|_| unreachable!("two digits per byte"));
+        Self { hex, len: len as u8 }
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.hex[..usize::from(self.len)]).unwrap_or_default()
+    }
 }
 
 /// Where the signature goes, and what goes with it.
@@ -47,9 +77,15 @@ pub(super) struct IntermediateTexts {
 }
 
 impl<'a> SigningOutput<'a> {
-    /// The signature: 64 lower-case hex digits.
+    /// The signature in lower-case hex: 64 digits (SigV4), or a DER-encoded ECDSA signature
+    /// (SigV4A, up to 144 digits).
     pub fn signature(&self) -> &str {
-        hex_str(&self.signature)
+        self.signature.as_str()
+    }
+
+    /// SigV4A: the region set signed; `None` for SigV4.
+    pub fn region_set(&self) -> Option<&'a str> {
+        self.region_set
     }
 
     /// The signing time as `x-amz-date` holds it, `YYYYMMDDTHHMMSSZ`.
@@ -63,7 +99,8 @@ impl<'a> SigningOutput<'a> {
     }
 
     /// Header mode: the headers to set, replacing any of the same name, in this order:
-    /// `x-amz-date`, `x-amz-security-token` (with a session token that is not omitted),
+    /// `x-amz-date`, `x-amz-region-set` (SigV4A), `x-amz-security-token` (with a session token
+    /// that is not omitted),
     /// `x-amz-content-sha256` (when the settings ask for it), `authorization`. Empty in query mode.
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
         let (content_sha256, authorization) = match &self.added {
@@ -76,6 +113,9 @@ impl<'a> SigningOutput<'a> {
         let header_mode = authorization.is_some();
         [
             header_mode.then(|| ("x-amz-date", self.date_time())),
+            self.region_set
+                .filter(|_| header_mode)
+                .map(|r| ("x-amz-region-set", r)),
             self.token
                 .filter(|_| header_mode)
                 .map(|t| ("x-amz-security-token", t)),
@@ -104,7 +144,7 @@ impl<'a> SigningOutput<'a> {
 
     /// Query mode: the parameters to append to the query string, unencoded, in this order:
     /// `X-Amz-Algorithm`, `X-Amz-Credential`, `X-Amz-Date`, `X-Amz-Expires`,
-    /// `X-Amz-SignedHeaders`, `X-Amz-Security-Token` (with a session token that is not omitted),
+    /// `X-Amz-SignedHeaders`, `X-Amz-Region-Set` (SigV4A), `X-Amz-Security-Token` (with a session token that is not omitted),
     /// `X-Amz-Signature`. Empty in header mode.
     pub fn query_params(&self) -> impl Iterator<Item = (&'static str, &str)> {
         let params = match &self.added {

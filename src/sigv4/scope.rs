@@ -1,5 +1,6 @@
-//! The credential scope, `DATE/REGION/SERVICE/aws4_request`, with the access key id before it, and
-//! the checks of what signing copies into the request from the credentials and the scope.
+//! The credential scope, `DATE/REGION/SERVICE/aws4_request` (SigV4A: `DATE/SERVICE/aws4_request`,
+//! the regions being in the region set), with the access key id before it, and the checks of what
+//! signing copies into the request from the credentials and the scope.
 
 use super::bytes::{is_header_value_control, is_scope_byte};
 use super::error::SigningError;
@@ -9,24 +10,33 @@ use super::sink::Sink;
 /// The access key id and the parts of the credential scope.
 #[derive(Clone, Copy)]
 pub(crate) struct Credential<'a> {
+    /// `AWS4-HMAC-SHA256` or `AWS4-ECDSA-P256-SHA256`.
+    pub algorithm: &'static str,
     pub access_key: &'a str,
     /// `YYYYMMDD`.
     pub day: &'a str,
-    pub region: &'a str,
+    /// `None` for SigV4A, whose scope has no region.
+    pub region: Option<&'a str>,
     pub service: &'a str,
 }
 
 impl Credential<'_> {
-    /// Writes the credential scope, `DATE/REGION/SERVICE/aws4_request`.
+    /// Writes the credential scope, `DATE/REGION/SERVICE/aws4_request` (or without the region).
     pub fn write_scope(&self, out: &mut impl Sink) {
-        for part in [self.day, "/", self.region, "/", self.service, "/aws4_request"] {
+        out.put(self.day);
+        out.put("/");
+        if let Some(region) = self.region {
+            out.put(region);
+            out.put("/");
+        }
+        for part in [self.service, "/aws4_request"] {
             out.put(part);
         }
     }
 
     /// The length of the credential scope.
     pub fn scope_len(&self) -> usize {
-        self.day.len() + self.region.len() + self.service.len() + 15
+        self.day.len() + self.region.map_or(0, |r| r.len() + 1) + self.service.len() + 14
     }
 
     /// `ACCESS-KEY/SCOPE`, as `X-Amz-Credential` and the `Authorization` header hold it.

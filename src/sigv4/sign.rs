@@ -4,9 +4,10 @@
 
 use super::canonical_request::{Added as CanonicalAdded, Canonical};
 use super::error::SigningError;
-use super::key::SigningKeyCache;
-use super::output::{Added, IntermediateTexts as Texts, SigningOutput};
-use super::params::{ALGORITHM, SigningParams};
+use super::key::{SigningKeyCache, SigningMac};
+use super::key_v4a::{SigV4aKey, SigV4aKeyCache};
+use super::output::{Added, IntermediateTexts as Texts, Signature, SigningOutput};
+use super::params::{ALGORITHM, ALGORITHM_V4A, SigningParams};
 use super::request::{EMPTY_PAYLOAD_SHA256, SignableBody, SignableRequest, UNSIGNED_PAYLOAD};
 use super::scope::{Credential, check_params};
 use super::settings::{IntermediateTexts, PayloadChecksumKind, SessionTokenMode, SignatureLocation};
@@ -15,6 +16,7 @@ use super::time::AmzDate;
 use hmac::Mac;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// Signs `request` with `params`, using (and filling) the signing key cache `keys`.
 ///
@@ -61,6 +63,30 @@ pub fn sign<'a>(
     params: &SigningParams<'a>,
     keys: &SigningKeyCache,
 ) -> Result<SigningOutput<'a>, SigningError> {
+    sign_with(request, params, Scheme::V4(keys))
+}
+
+/// Which signature: SigV4 (HMAC) with its key cache, or SigV4A (ECDSA) with its own.
+#[derive(Clone, Copy)]
+pub(super) enum Scheme<'k> {
+    V4(&'k SigningKeyCache),
+    V4a(&'k SigV4aKeyCache),
+}
+
+/// A key found in (or derived into) a cache.
+enum Key {
+    V4(SigningMac),
+    V4a(Arc<SigV4aKey>),
+}
+
+/// The steps both versions share: checks, the canonical request, the string to sign, the output.
+/// SigV4A differs only in the algorithm name, a scope without region, the region set it signs
+/// (`params.region`), and the key and signature.
+pub(super) fn sign_with<'a>(
+    request: &SignableRequest<'_>,
+    params: &SigningParams<'a>,
+    scheme: Scheme<'_>,
+) -> Result<SigningOutput<'a>, SigningError> {
     let settings = params.settings;
     let token = params
         .credentials
@@ -76,62 +102,92 @@ pub fn sign<'a>(
             return Err(time);
         }
     };
-    let cached_key = keys.checked_key(params, date.date_bytes(), token)?;
+    let cached_key = match scheme {
+        Scheme::V4(keys) => keys.checked_key(params, date.date_bytes(), token)?.map(Key::V4),
+        Scheme::V4a(keys) => keys.checked_key(params, token)?.map(Key::V4a),
+    };
+    let (algorithm, region, region_set) = match scheme {
+        Scheme::V4(_) => (ALGORITHM, Some(params.region), None),
+        Scheme::V4a(_) => (ALGORITHM_V4A, None, Some(params.region)),
+    };
     let payload_hash = request.body.payload_hash()?;
     let date_time = date.date_time();
     let credential = Credential {
+        algorithm,
         access_key: params.credentials.access_key_id(),
         day: date.date(),
-        region: params.region,
+        region,
         service: params.service,
     };
     let added = CanonicalAdded {
         date_time,
         payload_hash: &payload_hash,
         signed_token,
+        region_set,
     };
     let canonical = Canonical::new(request, params, &added, &credential)?;
 
     // The whole request is checked: only now may a new key be cached.
-    let mut mac = match cached_key {
-        Some(mac) => mac,
-        None => keys.derive_key(params, date.date(), token),
+    let key = match (cached_key, scheme) {
+        (Some(key), _) => key,
+        (None, Scheme::V4(keys)) => Key::V4(keys.derive_key(params, date.date(), token)),
+        (None, Scheme::V4a(keys)) => Key::V4a(keys.derive_key(
+            params.credentials.access_key_id(),
+            params.credentials.secret_access_key(),
+        )?),
     };
-    let texts = match settings.intermediate_texts {
-        IntermediateTexts::Discard => {
+    let keep = settings.intermediate_texts == IntermediateTexts::Keep;
+    let (signature, texts) = match key {
+        Key::V4(mut mac) if !keep => {
             let mut hash = Sha256::new();
             canonical.write(&mut hash);
             let hashed = hex(hash.finalize().into());
             write_string_to_sign(&mut mac, date_time, &credential, &hashed);
-            None
+            (
+                Signature::from_hex64(&hex(mac.finalize().into_bytes().into())),
+                None,
+            )
         }
-        IntermediateTexts::Keep => {
-            let mut canonical_request = String::with_capacity(canonical.len());
-            canonical.write(&mut canonical_request);
-            let hashed = hex(Sha256::digest(&canonical_request).into());
-            let mut string_to_sign = String::new();
+        key => {
+            // SigV4A's ECDSA takes the whole message; it is short.
+            let mut canonical_request = String::with_capacity(if keep { canonical.len() } else { 0 });
+            let hashed = if keep {
+                canonical.write(&mut canonical_request);
+                hex(Sha256::digest(&canonical_request).into())
+            } else {
+                let mut hash = Sha256::new();
+                canonical.write(&mut hash);
+                hex(hash.finalize().into())
+            };
+            let mut string_to_sign = String::with_capacity(200);
             write_string_to_sign(&mut string_to_sign, date_time, &credential, &hashed);
-            mac.update(string_to_sign.as_bytes());
-            Some(Texts {
+            let signature = match key {
+                Key::V4(mut mac) => {
+                    mac.update(string_to_sign.as_bytes());
+                    Signature::from_hex64(&hex(mac.finalize().into_bytes().into()))
+                }
+                Key::V4a(key) => Signature::from_bytes(key.sign(string_to_sign.as_bytes())?.as_ref()),
+            };
+            let texts = keep.then_some(Texts {
                 canonical_request,
                 string_to_sign,
-            })
+            });
+            (signature, texts)
         }
     };
-    let signature = hex(mac.finalize().into_bytes().into());
 
     let added = match settings.signature_location {
         SignatureLocation::Headers => Added::Headers {
             content_sha256: (settings.payload_checksum_kind == PayloadChecksumKind::XAmzSha256)
                 .then(|| owned_hash(&request.body, &payload_hash)),
-            authorization: authorization(&credential, &canonical, hex_str(&signature)),
+            authorization: authorization(&credential, &canonical, signature.as_str()),
         },
         SignatureLocation::QueryParams { .. } => {
             let mut params = canonical.presigned;
             if let Some(token) = token.filter(|_| signed_token.is_none()) {
                 params.push(("X-Amz-Security-Token", token.to_owned()));
             }
-            params.push(("X-Amz-Signature", hex_str(&signature).to_owned()));
+            params.push(("X-Amz-Signature", signature.as_str().to_owned()));
             Added::QueryParams(params)
         }
     };
@@ -139,6 +195,7 @@ pub fn sign<'a>(
         date,
         signature,
         token,
+        region_set,
         added,
         texts,
     })
@@ -151,7 +208,7 @@ fn write_string_to_sign(
     credential: &Credential<'_>,
     hashed: &[u8; 64],
 ) {
-    for part in [ALGORITHM, "\n", date_time, "\n"] {
+    for part in [credential.algorithm, "\n", date_time, "\n"] {
         out.put(part);
     }
     credential.write_scope(out);
@@ -162,13 +219,14 @@ fn write_string_to_sign(
 /// The `Authorization` header: `ALGORITHM Credential=KEY/SCOPE, SignedHeaders=..., Signature=...`.
 fn authorization(credential: &Credential<'_>, canonical: &Canonical<'_>, signature: &str) -> String {
     let mut out = String::with_capacity(
-        ALGORITHM.len()
+        credential.algorithm.len()
             + credential.access_key.len()
             + credential.scope_len()
             + canonical.signed_headers_len()
-            + 105,
+            + 41
+            + signature.len(),
     );
-    for part in [ALGORITHM, " Credential="] {
+    for part in [credential.algorithm, " Credential="] {
         out.put(part);
     }
     credential.write(&mut out);

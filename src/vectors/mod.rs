@@ -1,4 +1,4 @@
-//! Runs SigV4 test suites in the AWS CRT layout (aws-c-auth `tests/aws-signing-test-suite`)
+//! Runs SigV4 and SigV4A test suites in the AWS CRT layout (aws-c-auth `tests/aws-signing-test-suite`)
 //! against [`crate::sigv4`].
 //!
 //! Every directory under a suite directory that holds a `request.txt` is a case. Its
@@ -6,7 +6,14 @@
 //! request ([`request_txt`]). The case is signed in header mode if any `header-*.txt` expected file
 //! exists and in query (presigned) mode if any `query-*.txt` exists; each of
 //! `{header,query}-{canonical-request,string-to-sign,signature}.txt` that exists must equal what
-//! the signer produced (one trailing newline in the expected file is tolerated).
+//! the signer produced (one trailing newline in the expected file is tolerated). A case with no
+//! expected file is skipped, not passed.
+//!
+//! A SigV4A case (it holds `public-key.json`, or lies under a directory named `v4a`) is signed
+//! with [`sign_v4a`](crate::sigv4::sign_v4a): the canonical request and string to sign are
+//! compared as above; the key derived from the credentials must be `public-key.json`'s; and since
+//! ECDSA signatures are randomised, the expected signature (over the expected string to sign) and
+//! ours are each verified with that key instead of compared.
 //!
 //! ```no_run
 //! use std::path::PathBuf;
@@ -25,7 +32,7 @@ pub mod request_txt;
 pub use context::Mode;
 pub use discover::{DiscoveryError, discover};
 
-use crate::sigv4::SigningKeyCache;
+use crate::sigv4::{SigV4aKeyCache, SigningKeyCache};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -43,6 +50,14 @@ pub struct CaseResult {
     pub path: PathBuf,
     /// The failures: one per mode that failed, or one without a mode when the case could not run.
     pub failures: Vec<CaseFailure>,
+    /// Why the case was not run (it has no expected file), if it was not.
+    pub skipped: Option<String>,
+}
+
+/// The key caches a run shares.
+pub(crate) struct Keys {
+    pub v4: SigningKeyCache,
+    pub v4a: SigV4aKeyCache,
 }
 
 /// One reason a case failed.
@@ -56,15 +71,24 @@ pub struct CaseFailure {
 }
 
 impl CaseResult {
-    /// Whether every comparison passed.
+    /// Whether the case ran and every comparison passed.
     pub fn passed(&self) -> bool {
-        self.failures.is_empty()
+        self.failures.is_empty() && self.skipped.is_none()
+    }
+
+    /// Whether the case ran and a comparison failed.
+    pub fn failed(&self) -> bool {
+        !self.failures.is_empty()
     }
 }
 
-/// `FAIL <case path> [header|query] <what differs>`, failures of both modes joined with ` | `.
+/// `FAIL <case path> [header|query] <what differs>`, failures of both modes joined with ` | `;
+/// `SKIP <case path> <why>`.
 impl fmt::Display for CaseResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(reason) = &self.skipped {
+            return write!(f, "SKIP {} {reason}", self.path.display());
+        }
         if self.passed() {
             return write!(f, "ok {}", self.path.display());
         }
@@ -88,13 +112,23 @@ impl Report {
 
     /// The cases that failed, in discovery order.
     pub fn failed(&self) -> impl Iterator<Item = &CaseResult> {
+        self.cases.iter().filter(|c| c.failed())
+    }
+
+    /// The cases that failed or were skipped, in discovery order: what the report lists.
+    pub fn notable(&self) -> impl Iterator<Item = &CaseResult> {
         self.cases.iter().filter(|c| !c.passed())
     }
 
-    /// `N passed, M failed`, counting cases.
+    /// `N passed, M failed`, counting cases, then `, K skipped` when some were.
     pub fn summary(&self) -> String {
-        let passed = self.passed();
-        format!("{passed} passed, {} failed", self.cases.len() - passed)
+        let failed = self.failed().count();
+        let skipped = self.cases.iter().filter(|c| c.skipped.is_some()).count();
+        let mut summary = format!("{} passed, {failed} failed", self.passed());
+        if skipped > 0 {
+            summary.push_str(&format!(", {skipped} skipped"));
+        }
+        summary
     }
 }
 
@@ -109,7 +143,10 @@ pub fn run_suites(dirs: &[PathBuf]) -> Result<Report, DiscoveryError> {
 
 /// Runs the given case directories, in order.
 pub fn run_cases(cases: &[PathBuf]) -> Report {
-    let keys = SigningKeyCache::new();
+    let keys = Keys {
+        v4: SigningKeyCache::new(),
+        v4a: SigV4aKeyCache::new(),
+    };
     Report {
         cases: cases
             .iter()

@@ -35,6 +35,11 @@ pub const DOMAIN: &str = "myap-123456789012.s3-object-lambda.us-west-2.amazonaws
 pub const SIGNED_WITH_TOKEN: &str = "host;x-amz-cf-id;x-amz-content-sha256;x-amz-date;x-amz-security-token";
 /// The same without a session token.
 pub const SIGNED_WITHOUT_TOKEN: &str = "host;x-amz-cf-id;x-amz-content-sha256;x-amz-date";
+/// SigV4A's (S3 Multi-Region Access Points): the region set is signed too.
+pub const SIGNED_V4A_WITH_TOKEN: &str =
+    "host;x-amz-cf-id;x-amz-content-sha256;x-amz-date;x-amz-region-set;x-amz-security-token";
+pub const SIGNED_V4A_WITHOUT_TOKEN: &str =
+    "host;x-amz-cf-id;x-amz-content-sha256;x-amz-date;x-amz-region-set";
 
 /// Headers CloudFront refuses in a function's output ("Restrictions on all edge functions").
 pub const DISALLOWED: &[&str] = &[
@@ -161,15 +166,44 @@ pub fn origin_domain(request: &Value) -> Option<&str> {
         .or_else(|| origin["s3"]["domainName"].as_str())
 }
 
-/// Region and service from `<name>.s3-object-lambda.<region>.amazonaws.com(.cn)`, parsed here
-/// without the crate's origin table.
-pub fn scope_of(host: &str) -> Option<(String, &'static str)> {
+/// How an origin's service verifies a signature, as AWS documents it: S3 signs the path as sent
+/// and accepts `UNSIGNED-PAYLOAD`; every other service normalises and double-encodes the path and
+/// hashes the body (the empty one when there is none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verifies {
+    S3,
+    /// S3 Multi-Region Access Points: S3's rules, signed with SigV4A for the region set `*`.
+    S3V4a,
+    Service,
+}
+
+/// Region, service and how it verifies, parsed here without the crate's origin table:
+/// `<name>.s3-object-lambda.<region>.amazonaws.com(.cn)`,
+/// `<api-id>.execute-api.<region>.amazonaws.com(.cn)`, `<url-id>.lambda-url.<region>.on.aws`,
+/// `<alias>.mrap.accesspoint.s3-global.amazonaws.com` (region set `*`).
+pub fn scope_of(host: &str) -> Option<(String, &'static str, Verifies)> {
+    if let Some(alias) = host.strip_suffix(".mrap.accesspoint.s3-global.amazonaws.com") {
+        return (!alias.is_empty()).then(|| ("*".to_owned(), "s3", Verifies::S3V4a));
+    }
+    if let Some(rest) = host.strip_suffix(".on.aws") {
+        let (rest, region) = rest.rsplit_once('.')?;
+        let name = rest.strip_suffix(".lambda-url")?;
+        return (!name.is_empty()).then(|| (region.to_owned(), "lambda", Verifies::Service));
+    }
     let rest = host
         .strip_suffix(".amazonaws.com.cn")
         .or_else(|| host.strip_suffix(".amazonaws.com"))?;
     let (rest, region) = rest.rsplit_once('.')?;
-    let name = rest.strip_suffix(".s3-object-lambda")?;
-    (!name.is_empty()).then(|| (region.to_owned(), "s3-object-lambda"))
+    let (name, service, verifies) = if let Some(name) = rest.strip_suffix(".s3-object-lambda") {
+        (name, "s3-object-lambda", Verifies::S3)
+    } else {
+        (
+            rest.strip_suffix(".execute-api")?,
+            "execute-api",
+            Verifies::Service,
+        )
+    };
+    (!name.is_empty()).then(|| (region.to_owned(), service, verifies))
 }
 
 /// The single value of header `name`, if the header is there with exactly one value.
@@ -195,6 +229,8 @@ pub fn body_bytes(request: &Value) -> Option<Vec<u8>> {
 /// What aws-sigv4 adds to the request as it reaches the origin, by lower-case header name.
 pub struct Expected {
     pub headers: Vec<(String, String)>,
+    /// The signature alone (for SigV4A, aws-sigv4's deterministic RFC 6979 one).
+    pub signature: String,
 }
 
 impl Expected {
@@ -219,8 +255,8 @@ pub fn aws_sign(
 ) -> Result<Expected, String> {
     let headers = output["headers"].as_object().ok_or("no headers")?;
     let host = single_value(&output["headers"], "host").ok_or("no single host header")?;
-    let (region, service) =
-        scope_of(host).ok_or_else(|| format!("host {host:?} is not an S3 Object Lambda access point"))?;
+    let (region, service, verifies) =
+        scope_of(host).ok_or_else(|| format!("host {host:?} is not an origin the handler signs for"))?;
     let uri = output["uri"].as_str().ok_or("no uri")?;
     let query = output["querystring"].as_str().ok_or("no querystring")?;
     let method = output["method"].as_str().ok_or("no method")?;
@@ -228,11 +264,12 @@ pub fn aws_sign(
     // Every header on the way to the origin, then CloudFront's X-Amz-Cf-Id.
     let mut pairs: Vec<(&str, &str)> = Vec::new();
     let mut excluded: Vec<Cow<'static, str>> = vec![Cow::Borrowed("authorization")];
-    const SIGNED: [&str; 5] = [
+    const SIGNED: [&str; 6] = [
         "host",
         "x-amz-cf-id",
         "x-amz-content-sha256",
         "x-amz-date",
+        "x-amz-region-set",
         "x-amz-security-token",
     ];
     for (name, fields) in headers {
@@ -251,23 +288,40 @@ pub fn aws_sign(
     }
 
     let mut settings = aws::SigningSettings::default();
-    settings.percent_encoding_mode = aws::PercentEncodingMode::Single;
-    settings.uri_path_normalization_mode = aws::UriPathNormalizationMode::Disabled;
+    if verifies != Verifies::Service {
+        settings.percent_encoding_mode = aws::PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = aws::UriPathNormalizationMode::Disabled;
+    } else {
+        settings.percent_encoding_mode = aws::PercentEncodingMode::Double;
+        settings.uri_path_normalization_mode = aws::UriPathNormalizationMode::Enabled;
+    }
     settings.payload_checksum_kind = aws::PayloadChecksumKind::XAmzSha256;
     settings.session_token_mode = aws::SessionTokenMode::Include;
     settings.signature_location = aws::SignatureLocation::Headers;
     settings.excluded_headers = Some(excluded);
 
     let identity: Identity = credentials.clone().into();
-    let params: aws::SigningParams<'_> = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region(&region)
-        .name(service)
-        .time(now)
-        .settings(settings)
-        .build()
-        .map_err(|e| format!("params: {e}"))?
-        .into();
+    let params: aws::SigningParams<'_> = if verifies == Verifies::S3V4a {
+        aws_sigv4::sign::v4a::SigningParams::builder()
+            .identity(&identity)
+            .region_set(&region)
+            .name(service)
+            .time(now)
+            .settings(settings)
+            .build()
+            .map_err(|e| format!("params: {e}"))?
+            .into()
+    } else {
+        aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&region)
+            .name(service)
+            .time(now)
+            .settings(settings)
+            .build()
+            .map_err(|e| format!("params: {e}"))?
+            .into()
+    };
     // CloudFront sends the origin path in front of the uri.
     let origin = &output["origin"];
     let origin_path = ["custom", "s3"]
@@ -280,13 +334,14 @@ pub fn aws_sign(
         format!("https://{host}{origin_path}{uri}?{query}")
     };
     let body = body_bytes(input);
-    let signable_body = match &body {
-        Some(bytes) => aws::SignableBody::Bytes(bytes),
-        None => aws::SignableBody::UnsignedPayload,
+    let signable_body = match (&body, verifies) {
+        (Some(bytes), _) => aws::SignableBody::Bytes(bytes),
+        (None, Verifies::S3 | Verifies::S3V4a) => aws::SignableBody::UnsignedPayload,
+        (None, Verifies::Service) => aws::SignableBody::Bytes(&[]),
     };
     let request = aws::SignableRequest::new(method, target, pairs.into_iter(), signable_body)
         .map_err(|e| format!("aws-sigv4 request: {e}"))?;
-    let (instructions, _signature) = aws::sign(request, &params)
+    let (instructions, signature) = aws::sign(request, &params)
         .map_err(|e| format!("aws-sigv4 sign: {e}"))?
         .into_parts();
     Ok(Expected {
@@ -294,6 +349,7 @@ pub fn aws_sign(
             .headers()
             .map(|(n, v)| (n.to_ascii_lowercase(), v.to_owned()))
             .collect(),
+        signature,
     })
 }
 
@@ -312,31 +368,40 @@ pub fn verify_forwarded(
     let in_headers = input["headers"].as_object().ok_or("input headers")?;
     let out_headers = output["headers"].as_object().ok_or("output headers")?;
 
-    // The uri is the same key, in S3's canonical form.
+    let domain = origin_domain(output).ok_or("no origin domain")?;
+    let (_, _, verifies) = scope_of(domain).ok_or_else(|| format!("{domain:?} is not signed for"))?;
     let uri = output["uri"].as_str().ok_or("no uri")?;
-    let key = percent_decode_strict(uri).ok_or_else(|| format!("uri {uri:?} has a bad escape"))?;
-    if s3_encode_key(&key) != uri {
-        return Err(format!(
-            "uri {uri:?} is not in S3 canonical form ({:?})",
-            s3_encode_key(&key)
-        ));
-    }
     let input_uri = input["uri"].as_str().ok_or("no input uri")?;
-    if percent_decode_strict(input_uri).as_deref() != Some(key.as_slice()) {
-        return Err(format!("the key changed: {input_uri:?} -> {uri:?}"));
+    if verifies != Verifies::Service {
+        // The uri is the same key, in S3's canonical form.
+        let key = percent_decode_strict(uri).ok_or_else(|| format!("uri {uri:?} has a bad escape"))?;
+        if s3_encode_key(&key) != uri {
+            return Err(format!(
+                "uri {uri:?} is not in S3 canonical form ({:?})",
+                s3_encode_key(&key)
+            ));
+        }
+        if percent_decode_strict(input_uri).as_deref() != Some(key.as_slice()) {
+            return Err(format!("the key changed: {input_uri:?} -> {uri:?}"));
+        }
+    } else if uri != input_uri {
+        // Other services: the uri goes as it came (the signature covers its normalised,
+        // double-encoded form).
+        return Err(format!("the uri changed: {input_uri:?} -> {uri:?}"));
     }
-    // The query is the allow-listed parameters of the input, canonical and sorted.
+    // The query: for S3, the allow-listed parameters of the input; for other services, all of
+    // them; canonical and sorted, viewer X-Amz-* parameters dropped.
     let query = output["querystring"].as_str().ok_or("no querystring")?;
-    let expected_query = expected_query(
-        input["querystring"].as_str().ok_or("no input querystring")?,
-        allow_list,
-    );
+    let raw_query = input["querystring"].as_str().ok_or("no input querystring")?;
+    let expected_query = match verifies {
+        Verifies::S3 | Verifies::S3V4a => expected_query(raw_query, allow_list),
+        Verifies::Service => expected_whole_query(raw_query),
+    };
     if query != expected_query {
         return Err(format!("querystring {query:?}, expected {expected_query:?}"));
     }
 
     // host := the origin's domain.
-    let domain = origin_domain(output).ok_or("no origin domain")?;
     if origin_domain(input) != Some(domain) {
         return Err("the origin changed".into());
     }
@@ -344,15 +409,26 @@ pub fn verify_forwarded(
         return Err(format!("host is {:?}, not {domain:?}", out_headers.get("host")));
     }
 
-    // The signature, recomputed independently.
+    // The signature, recomputed independently (SigV4A: checked with the public key; see
+    // `check_sigv4a`).
     let expected = aws_sign(input, output, request_id, credentials, now, true)?;
-    let ours = [
-        "x-amz-date",
-        "x-amz-security-token",
-        "x-amz-content-sha256",
-        "authorization",
-    ];
-    for name in ours {
+    let ours: &[&str] = if verifies == Verifies::S3V4a {
+        check_sigv4a(input, output, request_id, credentials, &expected)?;
+        &[
+            "x-amz-date",
+            "x-amz-security-token",
+            "x-amz-content-sha256",
+            "x-amz-region-set",
+        ]
+    } else {
+        &[
+            "x-amz-date",
+            "x-amz-security-token",
+            "x-amz-content-sha256",
+            "authorization",
+        ]
+    };
+    for &name in ours {
         let got = match out_headers.get(name) {
             None => None,
             Some(_) => Some(
@@ -367,10 +443,11 @@ pub fn verify_forwarded(
             ));
         }
     }
-    let signed = if credentials.session_token().is_some() {
-        SIGNED_WITH_TOKEN
-    } else {
-        SIGNED_WITHOUT_TOKEN
+    let signed = match (credentials.session_token().is_some(), verifies) {
+        (true, Verifies::S3V4a) => SIGNED_V4A_WITH_TOKEN,
+        (false, Verifies::S3V4a) => SIGNED_V4A_WITHOUT_TOKEN,
+        (true, _) => SIGNED_WITH_TOKEN,
+        (false, _) => SIGNED_WITHOUT_TOKEN,
     };
     let authorization = single_value(&output["headers"], "authorization").unwrap_or_default();
     if !authorization.contains(&format!(", SignedHeaders={signed}, ")) {
@@ -386,7 +463,8 @@ pub fn verify_forwarded(
     // No viewer authorization or x-amz-* left: every such header is one of ours (checked above
     // to hold exactly aws-sigv4's value).
     for name in out_headers.keys() {
-        if (name == "authorization" || name.starts_with("x-amz-")) && !ours.contains(&name.as_str()) {
+        // (`authorization` is ours too: compared above, or verified by `check_sigv4a`.)
+        if name.starts_with("x-amz-") && !ours.contains(&name.as_str()) {
             return Err(format!("viewer header {name} reached the origin"));
         }
     }
@@ -433,16 +511,28 @@ pub fn verify_forwarded(
 /// The query an S3-style origin should receive: the parameters whose form-decoded name is
 /// allow-listed, each side form-decoded and URI-encoded, sorted by encoded name then value.
 pub fn expected_query(raw: &str, allow_list: &[String]) -> String {
+    query_where(raw, |name| {
+        allow_list.iter().any(|allowed| allowed.as_bytes() == name)
+    })
+}
+
+/// The query any other origin should receive: every parameter but `X-Amz-*` ones (any case),
+/// canonical and sorted.
+pub fn expected_whole_query(raw: &str) -> String {
+    query_where(raw, |_| true)
+}
+
+/// The parameters whose form-decoded name `keep` accepts and that are not `X-Amz-*`, each side
+/// form-decoded and URI-encoded, sorted by encoded name then value.
+pub fn query_where(raw: &str, keep: impl Fn(&[u8]) -> bool) -> String {
     let mut pairs: Vec<(String, String)> = raw
         .split('&')
         .filter(|part| !part.is_empty())
         .filter_map(|part| {
             let (name, value) = part.split_once('=').unwrap_or((part, ""));
             let name = form_decode(name);
-            allow_list
-                .iter()
-                .any(|allowed| allowed.as_bytes() == name.as_slice())
-                .then(|| (uri_encode(&name), uri_encode(&form_decode(value))))
+            let x_amz = name.len() >= 6 && name[..6].eq_ignore_ascii_case(b"x-amz-");
+            (!x_amz && keep(&name)).then(|| (uri_encode(&name), uri_encode(&form_decode(value))))
         })
         .collect();
     pairs.sort();
@@ -561,4 +651,97 @@ pub fn uri_encode(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// A SigV4A request as the origin checks it. ECDSA signatures differ on every call, so the
+/// handler's cannot be compared with aws-sigv4's; instead:
+/// 1. the string to sign is rebuilt here from the request as it reaches the origin (S3 rules: the
+///    path and query as sent, the six headers, the payload hash), and shown to be aws-sigv4's:
+///    aws-sigv4's signature is deterministic (RFC 6979), so signing this string with the key
+///    aws-sigv4 derives must give exactly the signature aws-sigv4 put on the request;
+/// 2. the handler's `Authorization` names the algorithm, the scope without region and the signed
+///    headers, and its signature verifies over that string with the public key of aws-sigv4's
+///    derived key (p256's ECDSA verification).
+pub fn check_sigv4a(
+    input: &Value,
+    output: &Value,
+    request_id: &str,
+    credentials: &Credentials,
+    aws: &Expected,
+) -> Result<(), String> {
+    use aws_sigv4::sign::v4a::{calculate_signature, generate_signing_key};
+    use p256::ecdsa::signature::Verifier;
+    use sha2::{Digest, Sha256};
+
+    let value =
+        |name: &str| single_value(&output["headers"], name).ok_or_else(|| format!("no single {name}"));
+    let date = value("x-amz-date")?;
+    let payload = value("x-amz-content-sha256")?;
+    let expected_payload = match body_bytes(input) {
+        Some(body) => hex::encode(Sha256::digest(body)),
+        None => "UNSIGNED-PAYLOAD".to_owned(),
+    };
+    if payload != expected_payload {
+        return Err(format!(
+            "x-amz-content-sha256 {payload:?}, expected {expected_payload:?}"
+        ));
+    }
+    if value("x-amz-region-set")? != "*" {
+        return Err("x-amz-region-set is not *".into());
+    }
+    let mut headers = vec![
+        ("host", value("host")?),
+        ("x-amz-cf-id", request_id),
+        ("x-amz-content-sha256", payload),
+        ("x-amz-date", date),
+        ("x-amz-region-set", "*"),
+    ];
+    if credentials.session_token().is_some() {
+        headers.push(("x-amz-security-token", value("x-amz-security-token")?));
+    }
+    let origin_path = ["custom", "s3"]
+        .iter()
+        .find_map(|kind| output["origin"][kind]["path"].as_str())
+        .unwrap_or_default();
+    let signed: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
+    let mut canonical = format!(
+        "{}\n{origin_path}{}\n{}\n",
+        output["method"].as_str().ok_or("no method")?,
+        output["uri"].as_str().ok_or("no uri")?,
+        output["querystring"].as_str().ok_or("no querystring")?,
+    );
+    for (name, value) in &headers {
+        canonical.push_str(&format!("{name}:{}\n", value.trim()));
+    }
+    canonical.push_str(&format!("\n{}\n{payload}", signed.join(";")));
+    let string_to_sign = format!(
+        "AWS4-ECDSA-P256-SHA256\n{date}\n{}/s3/aws4_request\n{}",
+        &date[..8],
+        hex::encode(Sha256::digest(canonical.as_bytes()))
+    );
+
+    let key = generate_signing_key(credentials.access_key_id(), credentials.secret_access_key());
+    if calculate_signature(&key, string_to_sign.as_bytes()) != aws.signature {
+        return Err(format!(
+            "aws-sigv4 signs another string than\n{string_to_sign}\nof\n{canonical}"
+        ));
+    }
+    let authorization = value("authorization")?;
+    let prefix = format!(
+        "AWS4-ECDSA-P256-SHA256 Credential={}/{}/s3/aws4_request, SignedHeaders={}, Signature=",
+        credentials.access_key_id(),
+        &date[..8],
+        signed.join(";")
+    );
+    let signature = authorization
+        .strip_prefix(&prefix)
+        .ok_or_else(|| format!("authorization {authorization:?} does not start with {prefix:?}"))?;
+    let der = hex::decode(signature).map_err(|e| format!("signature is not hex: {e}"))?;
+    let signature =
+        p256::ecdsa::Signature::from_der(&der).map_err(|e| format!("signature is not DER: {e}"))?;
+    let secret = p256::SecretKey::from_slice(key.as_ref()).map_err(|e| format!("derived key: {e}"))?;
+    let public = p256::ecdsa::VerifyingKey::from(secret.public_key());
+    public
+        .verify(string_to_sign.as_bytes(), &signature)
+        .map_err(|e| format!("the signature does not verify with aws-sigv4's derived public key: {e}"))
 }

@@ -1,6 +1,7 @@
 //! The canonical headers and the signed-headers list: names lower-cased and sorted, values trimmed
 //! with inner runs of spaces collapsed, a repeated name's values joined with `,` in order.
 
+use super::Added;
 use crate::sigv4::bytes::{is_header_value_control, is_token};
 use crate::sigv4::error::SigningError;
 use crate::sigv4::params::SigningParams;
@@ -21,15 +22,19 @@ pub(super) struct Header<'a> {
 pub(super) type Headers<'a> = SmallVec<[Header<'a>; 6]>;
 
 /// The headers to sign: the request's, minus those signing manages, plus what signing adds (in
-/// header mode: the payload hash if the settings ask for it, the date, the token if signed);
-/// sorted by lower-cased name, repeated names in their original order.
+/// header mode: the payload hash if the settings ask for it, the date, SigV4A's region set, the
+/// token if signed); sorted by lower-cased name, repeated names in their original order.
 pub(super) fn canonical_headers<'a>(
     request: &SignableRequest<'a>,
     params: &SigningParams<'_>,
-    payload_hash: &'a str,
-    date_time: &'a str,
-    signed_token: Option<&'a str>,
+    added: &Added<'a>,
 ) -> Result<Headers<'a>, SigningError> {
+    let Added {
+        date_time,
+        payload_hash,
+        signed_token,
+        region_set,
+    } = *added;
     let settings = params.settings;
     let header_mode = settings.signature_location == SignatureLocation::Headers;
     let adds_token = header_mode
@@ -50,6 +55,7 @@ pub(super) fn canonical_headers<'a>(
         let replaced = match &*name {
             "authorization" => true,
             "x-amz-date" => header_mode,
+            "x-amz-region-set" => header_mode && region_set.is_some(),
             "x-amz-security-token" => adds_token,
             "x-amz-content-sha256" => adds_checksum,
             _ => false,
@@ -73,6 +79,9 @@ pub(super) fn canonical_headers<'a>(
     }
     if header_mode {
         add("x-amz-date", date_time);
+        if let Some(region_set) = region_set {
+            add("x-amz-region-set", region_set);
+        }
         if let Some(token) = signed_token {
             add("x-amz-security-token", token);
         }

@@ -25,11 +25,15 @@ use query::{Query, presign_params, query_pairs, uri_encode, write_query};
 use std::borrow::Cow;
 
 /// The values signing adds to the canonical request.
+#[derive(Clone, Copy)]
 pub(crate) struct Added<'a> {
     pub date_time: &'a str,
     pub payload_hash: &'a str,
     /// The session token, when it is signed.
     pub signed_token: Option<&'a str>,
+    /// SigV4A's region set: the `x-amz-region-set` header (header mode) or the
+    /// `X-Amz-Region-Set` parameter (query mode).
+    pub region_set: Option<&'a str>,
 }
 
 /// A request checked and put in canonical form, ready to be written.
@@ -62,13 +66,7 @@ impl<'a> Canonical<'a> {
             settings.percent_encoding_mode,
             settings.uri_path_normalization_mode,
         )?;
-        let headers = canonical_headers(
-            request,
-            params,
-            added.payload_hash,
-            added.date_time,
-            added.signed_token,
-        )?;
+        let headers = canonical_headers(request, params, added)?;
         let mut query = query_pairs(request.query)?;
         let mut presigned = Vec::new();
         if let SignatureLocation::QueryParams { expires_in } = settings.signature_location {
@@ -80,6 +78,7 @@ impl<'a> Canonical<'a> {
                 credential,
                 added.date_time,
                 added.signed_token,
+                added.region_set,
             )?;
             for (name, value) in &presigned {
                 query.push((

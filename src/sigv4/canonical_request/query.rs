@@ -4,7 +4,6 @@
 
 use crate::sigv4::bytes::{URI_ENCODE, is_control, is_unreserved};
 use crate::sigv4::error::SigningError;
-use crate::sigv4::params::ALGORITHM;
 use crate::sigv4::scope::Credential;
 use crate::sigv4::sink::Sink;
 use percent_encoding::{percent_decode, percent_decode_str, percent_encode};
@@ -99,13 +98,15 @@ pub fn uri_encode(bytes: &[u8]) -> Cow<'_, str> {
 }
 
 /// The `X-Amz-*` parameters a presigned request carries besides the signature, unencoded, in the
-/// order they are sent; `signed_token` is the session token when it is signed.
+/// order they are sent; `signed_token` is the session token when it is signed, `region_set`
+/// SigV4A's `X-Amz-Region-Set`.
 pub(super) fn presign_params(
     expires_in: Duration,
     signed_headers: String,
     credential: &Credential<'_>,
     date_time: &str,
     signed_token: Option<&str>,
+    region_set: Option<&str>,
 ) -> Result<Vec<(&'static str, String)>, SigningError> {
     let seconds = expires_in.as_secs();
     if !(1..=604_800).contains(&seconds) {
@@ -114,12 +115,15 @@ pub(super) fn presign_params(
     let mut credential_text = String::new();
     credential.write(&mut credential_text);
     let mut params = vec![
-        ("X-Amz-Algorithm", ALGORITHM.to_owned()),
+        ("X-Amz-Algorithm", credential.algorithm.to_owned()),
         ("X-Amz-Credential", credential_text),
         ("X-Amz-Date", date_time.to_owned()),
         ("X-Amz-Expires", seconds.to_string()),
         ("X-Amz-SignedHeaders", signed_headers),
     ];
+    if let Some(region_set) = region_set {
+        params.push(("X-Amz-Region-Set", region_set.to_owned()));
+    }
     if let Some(token) = signed_token {
         params.push(("X-Amz-Security-Token", token.to_owned()));
     }

@@ -5,12 +5,14 @@
 //! - [`event`](mod@event): the invocation's event, schemas 1.0 and 2.0 in one type.
 //! - [`arguments`](mod@arguments): a job's user arguments over the environment's settings.
 //! - [`task`](mod@task): one task's key, work and result code.
+//! - `report.rs`: `mode=report`, which reads only what the summary needs, by byte ranges.
 //! - [`response`](mod@response): the answer, in AWS's shape.
 //! - [`handle_event`]: an invocation, from its JSON to its response (the bootstrap's work).
 
 pub mod arguments;
 pub mod event;
 mod handler;
+mod report;
 pub mod response;
 pub mod task;
 

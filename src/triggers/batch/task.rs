@@ -1,12 +1,12 @@
 //! One task, done: its key decoded (a plain key, or seed 002's JSON `{"origKey","newKey"}`), then
-//! the upload trigger's per-object work ([`process`]) in `strip` mode, or a read and a
-//! [`summarize`] in `report` mode. Every way it ends is a result code; none is a thrown error.
+//! the upload trigger's per-object work ([`process`]) in `strip` mode, or `report.rs`'s ranged
+//! reads and summary in `report` mode. Every way it ends is a result code; none is a thrown error.
 
+use super::report::report;
 use super::{JobSettings, Mode, ResultCode, Task, TaskResult};
-use crate::s3::{Client, ObjectRef, RequestContext};
-use crate::transform::summary::{Summary, summarize};
+use crate::s3::{Client, RequestContext};
 use crate::triggers::key::decode_key;
-use crate::triggers::object::{ObjectOutcome, failure, process};
+use crate::triggers::object::{ObjectOutcome, process};
 use crate::triggers::plan::{Action, Destination, SkipReason, SourceObject, plan_object};
 use futures_util::FutureExt;
 use serde_json::Value;
@@ -158,45 +158,6 @@ fn source(task: &Task, key: String) -> SourceObject {
         key,
         version_id: task.version_id.clone(),
         etag: None,
-    }
-}
-
-/// `mode=report`: reads the object and says what it holds; writes nothing.
-async fn report(
-    client: &Client,
-    source: &SourceObject,
-    limit: Option<u64>,
-    context: &RequestContext,
-) -> TaskResult {
-    let object = ObjectRef {
-        bucket: &source.bucket,
-        key: &source.key,
-        version_id: source.version_id.as_deref(),
-        if_match: None,
-    };
-    let limit = limit.unwrap_or(u64::MAX);
-    let object = match client.get_object(&object, limit, context).await {
-        Ok(object) => object,
-        Err(crate::s3::Error::TooLarge { limit }) => return result(ObjectOutcome::TooLarge { limit }),
-        Err(e) => return result(failure("GET", &source.key, e, true)),
-    };
-    match summarize(&object.body) {
-        Ok(Summary::NotAnImage) => TaskResult::new(ResultCode::Succeeded, "not an image"),
-        Ok(Summary::Image(s)) => {
-            let text = |name: Option<String>| name.map_or("none".to_owned(), |n| format!("{n:?}"));
-            TaskResult::new(
-                ResultCode::Succeeded,
-                format!(
-                    "{}; GPS: {}; make: {}; model: {}; metadata: {} bytes",
-                    s.format,
-                    if s.has_gps { "yes" } else { "no" },
-                    text(s.make),
-                    text(s.model),
-                    s.metadata_bytes
-                ),
-            )
-        }
-        Err(e) => TaskResult::new(ResultCode::PermanentFailure, format!("refused: {e}")),
     }
 }
 
