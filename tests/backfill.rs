@@ -559,4 +559,23 @@ fn report_mode_writes_nothing_and_says_what_each_object_holds() {
     let (code, output) = run(backfill(&server.endpoint, &manifest, &report, &["--mode", "fix"]));
     assert_eq!(code, 2, "{output}");
     assert!(output.contains("--mode"), "{output}");
+
+    // A report made in report mode is not a strip's: resuming from it under other settings is
+    // refused before any request, rather than skipping objects that were never stripped.
+    let before = std::fs::read(&report).unwrap();
+    let (code, output) = run(backfill(&server.endpoint, &manifest, &report, &[]));
+    assert_eq!(code, 2, "{output}");
+    assert!(output.contains("\"mode\":\"report\""), "{output}");
+    assert_eq!(std::fs::read(&report).unwrap(), before);
+    assert!(
+        !server.dir.path().join(BUCKET).join("out").exists(),
+        "a strip ran"
+    );
+    let (code, output) = run(backfill(
+        &server.endpoint,
+        &manifest,
+        &report,
+        &["--mode", "report"],
+    ));
+    assert_eq!(code, 0, "{output}");
 }

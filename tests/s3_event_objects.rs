@@ -478,8 +478,17 @@ async fn a_lost_condition_is_superseded_and_the_conditions_are_on_the_wire() {
         )
     };
 
+    // The source's current version, as a HEAD without a version id answers it.
+    let current =
+        |version| -> Answer { (200, vec![("ETag", "\"abc\""), ("x-amz-version-id", version)], b"") };
+
     // No destination: the write must not replace one that appeared since (If-None-Match: *).
-    let (endpoint, asked) = scripted(vec![(404, vec![], b""), text("\"abc\""), (412, vec![], b"")]);
+    let (endpoint, asked) = scripted(vec![
+        (404, vec![], b""),
+        current("v 1"),
+        text("\"abc\""),
+        (412, vec![], b""),
+    ]);
     let outcome = process(
         &client(&endpoint),
         &stub_source(),
@@ -491,15 +500,16 @@ async fn a_lost_condition_is_superseded_and_the_conditions_are_on_the_wire() {
     assert_eq!(outcome, ObjectOutcome::Superseded { bytes_in: 5 });
     let asked = asked.join().unwrap();
     let methods: Vec<&str> = asked.iter().map(|a| a.0.as_str()).collect();
-    assert_eq!(methods, ["HEAD", "GET", "PUT"]);
-    assert_eq!(asked[1].1, "/photos/a%20b.txt?versionId=v%201");
-    assert_eq!(header(&asked[1], "if-match"), Some("\"abc\""));
-    assert_eq!(header(&asked[2], "if-none-match"), Some("*"));
+    assert_eq!(methods, ["HEAD", "HEAD", "GET", "PUT"]);
+    assert_eq!(asked[1].1, "/photos/a%20b.txt");
+    assert_eq!(asked[2].1, "/photos/a%20b.txt?versionId=v%201");
+    assert_eq!(header(&asked[2], "if-match"), Some("\"abc\""));
+    assert_eq!(header(&asked[3], "if-none-match"), Some("*"));
     assert_eq!(
-        header(&asked[2], "x-amz-meta-edge-signer-source-etag"),
+        header(&asked[3], "x-amz-meta-edge-signer-source-etag"),
         Some("abc")
     );
-    assert_eq!(header(&asked[2], "x-amz-meta-edge-signer-output"), Some("1"));
+    assert_eq!(header(&asked[3], "x-amz-meta-edge-signer-output"), Some("1"));
     for request in &asked {
         assert!(header(request, "x-amzn-trace-id").is_some(), "{request:?}");
     }
@@ -507,6 +517,7 @@ async fn a_lost_condition_is_superseded_and_the_conditions_are_on_the_wire() {
     // A destination not written by us: replaced only as seen at HEAD (If-Match); a 503 is transient.
     let (endpoint, asked) = scripted(vec![
         (200, vec![("ETag", "\"d1\"")], b""),
+        current("v 1"),
         text("\"abc\""),
         (503, vec![], b"<Error><Code>SlowDown</Code></Error>"),
     ]);
@@ -520,10 +531,36 @@ async fn a_lost_condition_is_superseded_and_the_conditions_are_on_the_wire() {
     .await;
     assert!(outcome.is_transient(), "{outcome:?}");
     let asked = asked.join().unwrap();
-    assert_eq!(header(&asked[2], "if-match"), Some("\"d1\""));
+    assert_eq!(header(&asked[3], "if-match"), Some("\"d1\""));
+
+    // The version named is no longer the current one (a newer upload): a read pinned to it would
+    // succeed, so its output would replace the newer one's. Nothing is read or written.
+    let (endpoint, asked) = scripted(vec![(404, vec![], b""), current("v 2")]);
+    let outcome = process(
+        &client(&endpoint),
+        &stub_source(),
+        &out("a b.txt"),
+        &settings(),
+        &context(),
+    )
+    .await;
+    assert_eq!(outcome, ObjectOutcome::NotCurrent);
+    assert_eq!(asked.join().unwrap().len(), 2);
+    // Deleted since (a delete marker: 404 without a version id): the same.
+    let (endpoint, asked) = scripted(vec![(404, vec![], b""), (404, vec![], b"")]);
+    let outcome = process(
+        &client(&endpoint),
+        &stub_source(),
+        &out("a b.txt"),
+        &settings(),
+        &context(),
+    )
+    .await;
+    assert_eq!(outcome, ObjectOutcome::NotCurrent);
+    assert_eq!(asked.join().unwrap().len(), 2);
 
     // The source replaced since the event (S3 answers the GET's If-Match with 412): nothing written.
-    let (endpoint, asked) = scripted(vec![(404, vec![], b""), (412, vec![], b"")]);
+    let (endpoint, asked) = scripted(vec![(404, vec![], b""), current("v 1"), (412, vec![], b"")]);
     let outcome = process(
         &client(&endpoint),
         &stub_source(),
@@ -533,7 +570,7 @@ async fn a_lost_condition_is_superseded_and_the_conditions_are_on_the_wire() {
     )
     .await;
     assert_eq!(outcome, ObjectOutcome::Superseded { bytes_in: 0 });
-    assert_eq!(asked.join().unwrap().len(), 2);
+    assert_eq!(asked.join().unwrap().len(), 3);
 
     // A duplicate delivery, and in place an echo of the function's own write: one HEAD, nothing else.
     let marked = |source_etag| -> Answer {

@@ -72,6 +72,7 @@ pub fn execute(invocation: Invocation, env: impl Fn(&str) -> Option<String>) -> 
     }
     let previous =
         report::read(&invocation.report).map_err(|e| format!("{}: {e}", show(&invocation.report)))?;
+    check_job_file(&invocation.report, &job, !previous.is_empty())?;
     if !previous.is_empty() {
         // One row per task, each ended by a line break, before this run appends to it.
         report::compact(&invocation.report).map_err(|e| format!("{}: {e}", show(&invocation.report)))?;
@@ -106,6 +107,36 @@ pub fn execute(invocation: Invocation, env: impl Fn(&str) -> Option<String>) -> 
     let summary = summary.map_err(|e| format!("{}: {e}", show(&invocation.report)))?;
     report::compact(&invocation.report).map_err(|e| format!("{}: {e}", show(&invocation.report)))?;
     Ok(summary)
+}
+
+/// The settings a report's rows were made with, kept beside it (`REPORT.job.json`): a task that
+/// succeeded in `report` mode, or into another destination, is not done for this run, so a report
+/// is resumed only under the same settings.
+fn check_job_file(report: &std::path::Path, job: &JobSettings, resuming: bool) -> Result<(), String> {
+    let mut path = report.as_os_str().to_owned();
+    path.push(".job.json");
+    let path = PathBuf::from(path);
+    let settings = &job.settings;
+    let this = serde_json::json!({
+        "mode": job.mode.to_string(),
+        "sourcePrefix": settings.source_prefix,
+        "destBucket": settings.dest_bucket,
+        "destPrefix": settings.dest_prefix,
+        "exifSuffix": settings.exif_suffix,
+    });
+    if resuming {
+        let earlier = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
+        if earlier.as_ref() != Some(&this) {
+            let was = earlier.map_or_else(|| "unknown settings".to_owned(), |e| e.to_string());
+            return Err(format!(
+                "{}: its rows were made with {was}, not {this}: give another --report, or the same settings",
+                report.display()
+            ));
+        }
+    }
+    std::fs::write(&path, format!("{this}\n")).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {

@@ -66,7 +66,7 @@ impl RecordEnding {
             self,
             Self::Done(
                 ObjectOutcome::TooLarge { .. } | ObjectOutcome::Refused { .. } | ObjectOutcome::Failed { .. }
-            ) | Self::Skipped(SkipReason::InvalidKey(_))
+            ) | Self::Skipped(SkipReason::InvalidKey(_) | SkipReason::OutputsHoldSources)
         )
     }
 

@@ -43,6 +43,9 @@ pub enum ObjectOutcome {
     OwnOutput,
     /// A newer object won: the source changed since the event, or the destination since the HEAD.
     Superseded { bytes_in: u64 },
+    /// The version named is no longer the key's current one (a newer upload, or a delete): its
+    /// output would replace the newer one's, so nothing is written.
+    NotCurrent,
     /// The source is gone (deleted since the event).
     Missing,
     /// The source is larger than `EDGE_SIGNER_MAX_OBJECT_BYTES`.
@@ -104,6 +107,9 @@ impl fmt::Display for ObjectOutcome {
             Self::AlreadyDone => f.write_str("already done: the destination holds this source's output"),
             Self::OwnOutput => f.write_str("skipped: the object is this function's own output"),
             Self::Superseded { .. } => f.write_str("superseded: a newer object won, nothing replaced"),
+            Self::NotCurrent => {
+                f.write_str("not the current version: a newer upload supersedes it, nothing written")
+            }
             Self::Missing => f.write_str("missing: the object no longer exists"),
             Self::TooLarge { limit } => write!(f, "too large: over {limit} bytes"),
             Self::Refused { reason, .. } => write!(f, "refused, nothing written: {reason}"),
@@ -160,6 +166,20 @@ async fn run(
         }
         if in_place && is_output(&head.metadata) {
             return Ok(ObjectOutcome::OwnOutput);
+        }
+    }
+
+    // A read pinned to a version succeeds whatever came after it, so elsewhere than in place
+    // (where the write is conditional on the object read) a version that is no longer the
+    // current one must not be written over the newer upload's output.
+    if let (Some(version), false) = (&source.version_id, in_place) {
+        let current = head_if_any(client, &ObjectRef::new(&source.bucket, &source.key), context).await?;
+        let is_current = current.is_some_and(|head| match &head.version_id {
+            Some(current) => current == version,
+            None => head.etag.as_deref().map(bare) == event_etag.as_deref(),
+        });
+        if !is_current {
+            return Ok(ObjectOutcome::NotCurrent);
         }
     }
 
@@ -359,8 +379,12 @@ pub(crate) fn failure(operation: &str, key: &str, error: s3::Error, source_read:
     let reason = format!("{operation} {key:?}: {error}");
     if source_read && error.is_not_found() {
         ObjectOutcome::Missing
-    } else if error.is_retryable() || error.is_conditional_conflict() {
-        // A lost race of conditional writes: the retry HEADs again and sees who won.
+    } else if error.is_retryable()
+        || error.is_conditional_conflict()
+        || (!source_read && error.code() == Some("NoSuchKey"))
+    {
+        // A lost race of conditional writes (a 409, or a 404 when the object the write was
+        // conditional on was deleted since the HEAD): the retry HEADs again and sees who won.
         ObjectOutcome::Transient { reason }
     } else {
         ObjectOutcome::Failed { reason }

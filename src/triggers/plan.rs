@@ -49,6 +49,9 @@ pub enum SkipReason {
     OutsideSourcePrefix,
     /// The key is where this function writes, in another place than its source.
     OwnOutput,
+    /// The destination is the source's own bucket and its prefix holds the source prefix: every
+    /// key would look like an output (a setting to fix, not an object to skip quietly).
+    OutputsHoldSources,
 }
 
 impl fmt::Display for SkipReason {
@@ -58,6 +61,9 @@ impl fmt::Display for SkipReason {
             SkipReason::InvalidKey(error) => error.fmt(f),
             SkipReason::OutsideSourcePrefix => f.write_str("the key is outside the source prefix"),
             SkipReason::OwnOutput => f.write_str("the key is a destination of this function"),
+            SkipReason::OutputsHoldSources => f.write_str(
+                "the destination bucket is the source's and its prefix holds the source prefix: every key would look like an output; set EDGE_SIGNER_DEST_PREFIX (destPrefix) apart from the source prefix",
+            ),
         }
     }
 }
@@ -90,6 +96,11 @@ pub fn plan_object(source: SourceObject, settings: &Settings) -> Action {
     let (bucket, key) = (&source.bucket, &source.key);
     let dest_bucket = settings.dest_bucket.as_deref().unwrap_or(bucket);
     let in_place = dest_bucket == bucket && settings.dest_prefix == settings.source_prefix;
+    // The settings refuse this at start when the destination bucket is left unset; named
+    // explicitly as the source's bucket, it can only be seen here.
+    if settings.outputs_hold_sources(dest_bucket == bucket) {
+        return skip(SkipReason::OutputsHoldSources);
+    }
     // Checked before the source prefix: with outputs under the source prefix (`` to `out/`),
     // the more telling reason is that the key is an output.
     if !in_place && dest_bucket == bucket && key.starts_with(&settings.dest_prefix) {
@@ -225,6 +236,22 @@ mod tests {
             destination(plan(&record("b", "ObjectCreated:Put", "x.jpg"), &s)).1,
             "stripped/x.jpg"
         );
+    }
+
+    #[test]
+    fn the_source_bucket_named_as_destination_with_a_prefix_holding_the_sources_is_refused() {
+        // Left unset, the destination bucket is refused at start (settings.rs); named, only here.
+        let s = settings("uploads/", Some("b"), "");
+        let got = reason(plan(&record("b", "ObjectCreated:Put", "uploads/x.jpg"), &s));
+        assert_eq!(got, SkipReason::OutputsHoldSources);
+        assert!(
+            SkipReason::OutputsHoldSources
+                .to_string()
+                .contains("EDGE_SIGNER_DEST_PREFIX")
+        );
+        // In another bucket the same prefixes are fine.
+        let got = plan(&record("other", "ObjectCreated:Put", "uploads/x.jpg"), &s);
+        assert!(matches!(got, Action::Process { .. }), "{got:?}");
     }
 
     #[test]

@@ -78,17 +78,24 @@ impl Settings {
         };
         // Writing to the source bucket under a prefix that holds the whole source prefix (say
         // `in/` to ``) makes every source key look like an output: nothing would ever be processed.
-        let same_bucket = settings.dest_bucket.is_none();
-        if same_bucket
-            && settings.dest_prefix != settings.source_prefix
-            && settings.source_prefix.starts_with(&settings.dest_prefix)
-        {
+        if settings.outputs_hold_sources(settings.dest_bucket.is_none()) {
             return Err(invalid(
                 DEST_PREFIX,
                 "in the source bucket it must not contain the source prefix: every upload would look like an output",
             ));
         }
         Ok(settings)
+    }
+}
+
+impl Settings {
+    /// Whether, writing into the source's own bucket (`same_bucket`), every key under the source
+    /// prefix is also under the destination prefix without being in place (`in/` to ``): every
+    /// upload would look like an output, and nothing would ever be processed.
+    pub fn outputs_hold_sources(&self, same_bucket: bool) -> bool {
+        same_bucket
+            && self.dest_prefix != self.source_prefix
+            && self.source_prefix.starts_with(&self.dest_prefix)
     }
 }
 

@@ -139,10 +139,7 @@ impl JobSettings {
             settings.exif_suffix = (!suffix.is_empty()).then(|| suffix.clone());
         }
         // As `Settings::from_lookup`: every source key would look like an output.
-        if settings.dest_bucket.is_none()
-            && settings.dest_prefix != settings.source_prefix
-            && settings.source_prefix.starts_with(&settings.dest_prefix)
-        {
+        if settings.outputs_hold_sources(settings.dest_bucket.is_none()) {
             let named = if arguments.dest_prefix.is_some() || arguments.source_prefix.is_none() {
                 DEST_PREFIX
             } else {

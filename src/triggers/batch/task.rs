@@ -168,7 +168,8 @@ pub fn result(outcome: ObjectOutcome) -> TaskResult {
         ObjectOutcome::Stripped { .. }
         | ObjectOutcome::Copied { .. }
         | ObjectOutcome::AlreadyDone
-        | ObjectOutcome::OwnOutput => Succeeded,
+        | ObjectOutcome::OwnOutput
+        | ObjectOutcome::NotCurrent => Succeeded,
         // The source or the destination changed while the task ran: a redrive sees the new state.
         ObjectOutcome::Superseded { .. } | ObjectOutcome::Transient { .. } => TemporaryFailure,
         ObjectOutcome::Missing
@@ -253,6 +254,7 @@ mod tests {
             (ObjectOutcome::Copied { bytes: 1 }, Succeeded),
             (ObjectOutcome::AlreadyDone, Succeeded),
             (ObjectOutcome::OwnOutput, Succeeded),
+            (ObjectOutcome::NotCurrent, Succeeded),
             (ObjectOutcome::Superseded { bytes_in: 0 }, TemporaryFailure),
             (
                 ObjectOutcome::Transient { reason: "503".into() },
