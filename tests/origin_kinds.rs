@@ -307,7 +307,7 @@ fn a_truncated_body_is_413_for_every_kind() {
 }
 
 #[test]
-fn the_whole_query_is_kept_canonical_without_x_amz_parameters() {
+fn the_whole_query_is_kept_canonical_in_the_viewers_order_without_x_amz_parameters() {
     let output = forwarded(&request_for(
         FUNCTION_URL,
         "GET",
@@ -315,7 +315,10 @@ fn the_whole_query_is_kept_canonical_without_x_amz_parameters() {
         "b=2&X-Amz-Expires=60&q=a+b&a=%7e&x-amz-security-token=t&X%2Damz-Algorithm=1&showExif=1",
         None,
     ));
-    assert_eq!(output["querystring"], json!("a=~&b=2&q=a%20b&showExif=1"));
+    assert_eq!(output["querystring"], json!("b=2&q=a%20b&a=~&showExif=1"));
+    // Repeated names are a list whose order the service reads.
+    let output = forwarded(&request_for(API, "GET", "/prod/x", "id=2&id=1", None));
+    assert_eq!(output["querystring"], json!("id=2&id=1"));
     // S3 kinds keep the allow-list.
     let output = forwarded(&request_for(DOMAIN, "GET", "/k", "acl=&uploads&showExif=1", None));
     assert_eq!(output["querystring"], json!("showExif=1"));

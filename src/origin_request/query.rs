@@ -28,9 +28,11 @@ impl QueryRule<'_> {
     }
 }
 
-/// Keeps the parameters `rule` keeps, each in canonical encoding (a raw `+` reads as a space),
-/// sorted as SigV4 sorts them, so the string sent is the string signed. A query that is already
-/// so (such as `showExif=true`) is borrowed, not rebuilt.
+/// Keeps the parameters `rule` keeps, each in canonical encoding (a raw `+` reads as a space), so
+/// that each pair sent is the pair signed. An allow-list's parameters are also sorted as SigV4
+/// sorts them; the whole query keeps the viewer's order, which a service reads (repeated names
+/// are a list: `?id=2&id=1`), while the signer sorts its canonical copy itself. A query that is
+/// already so (such as `showExif=true`) is borrowed, not rebuilt.
 pub(super) fn kept_query<'q>(raw: &'q str, rule: QueryRule<'_>) -> Cow<'q, str> {
     if is_kept_as_is(raw, rule) {
         Cow::Borrowed(raw)
@@ -40,8 +42,8 @@ pub(super) fn kept_query<'q>(raw: &'q str, rule: QueryRule<'_>) -> Cow<'q, str> 
 }
 
 /// Whether [`rebuild_query`] would return `raw` itself: every part is `name=value`, in canonical
-/// form (so nothing is decoded or encoded, and the name is compared as it is), kept, and in
-/// sorted order. Split by bytes: `str::split` searches each `&` and `=` with `memchr`, which costs
+/// form (so nothing is decoded or encoded, and the name is compared as it is), kept, and (for an
+/// allow-list) in sorted order. Split by bytes: `str::split` searches each `&` and `=` with `memchr`, which costs
 /// more than these few bytes.
 pub(super) fn is_kept_as_is(raw: &str, rule: QueryRule<'_>) -> bool {
     let mut previous: Option<(&[u8], &[u8])> = None;
@@ -51,7 +53,7 @@ pub(super) fn is_kept_as_is(raw: &str, rule: QueryRule<'_>) -> bool {
                 return false;
             };
             let pair @ (name, value) = (&part[..at], &part[at + 1..]);
-            let in_order = previous.is_none_or(|previous| previous <= pair);
+            let in_order = matches!(rule, QueryRule::All) || previous.is_none_or(|previous| previous <= pair);
             previous = Some(pair);
             in_order
                 && is_canonical_query_component(name)
@@ -60,7 +62,7 @@ pub(super) fn is_kept_as_is(raw: &str, rule: QueryRule<'_>) -> bool {
         })
 }
 
-/// The kept parameters of `raw`, encoded and sorted: see [`kept_query`]. Out of line: most
+/// The kept parameters of `raw`, encoded (and sorted for an allow-list): see [`kept_query`]. Out of line: most
 /// queries are kept as they are.
 #[cold]
 #[inline(never)]
@@ -72,7 +74,7 @@ pub(super) fn rebuild_query(raw: &str, rule: QueryRule<'_>) -> String {
             kept.push((encode_query_component(name), encode_query_component(value)));
         }
     }
-    if kept.len() > 1 {
+    if kept.len() > 1 && matches!(rule, QueryRule::AllowList(_)) {
         kept.sort_unstable();
     }
     let mut query = String::with_capacity(kept.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
@@ -123,16 +125,17 @@ mod tests {
     }
 
     #[test]
-    fn the_whole_query_is_kept_canonical_and_sorted_without_x_amz_parameters() {
+    fn the_whole_query_is_kept_canonical_in_the_viewers_order_without_x_amz_parameters() {
         for (raw, kept) in [
-            ("b=2&a=1", "a=1&b=2"),
-            ("q=a+b&q=a%2bb&flag", "flag=&q=a%20b&q=a%2Bb"),
+            ("b=2&a=1", "b=2&a=1"),
+            ("id=2&id=1", "id=2&id=1"),
+            ("q=a+b&q=a%2bb&flag", "q=a%20b&q=a%2Bb&flag="),
             (
                 "X-Amz-Credential=x&x-amz-date=1&X%2DAmz-Signature=s&x-amzn=1",
                 "x-amzn=1",
             ),
             ("x+amz-a=1&%78-amz-b=2", "x%20amz-a=1"),
-            ("a=%zz&%c3%a9=%7e", "%C3%A9=~&a=%25zz"),
+            ("a=%zz&%c3%a9=%7e", "a=%25zz&%C3%A9=~"),
         ] {
             assert_eq!(kept_query(raw, QueryRule::All), kept, "{raw:?}");
         }

@@ -390,7 +390,7 @@ pub fn verify_forwarded(
         return Err(format!("the uri changed: {input_uri:?} -> {uri:?}"));
     }
     // The query: for S3, the allow-listed parameters of the input; for other services, all of
-    // them; canonical and sorted, viewer X-Amz-* parameters dropped.
+    // them in the viewer's order; canonical, viewer X-Amz-* parameters dropped.
     let query = output["querystring"].as_str().ok_or("no querystring")?;
     let raw_query = input["querystring"].as_str().ok_or("no input querystring")?;
     let expected_query = match verifies {
@@ -511,20 +511,20 @@ pub fn verify_forwarded(
 /// The query an S3-style origin should receive: the parameters whose form-decoded name is
 /// allow-listed, each side form-decoded and URI-encoded, sorted by encoded name then value.
 pub fn expected_query(raw: &str, allow_list: &[String]) -> String {
-    query_where(raw, |name| {
+    query_where(raw, true, |name| {
         allow_list.iter().any(|allowed| allowed.as_bytes() == name)
     })
 }
 
 /// The query any other origin should receive: every parameter but `X-Amz-*` ones (any case),
-/// canonical and sorted.
+/// canonical, in the viewer's order (a service reads repeated names as a list).
 pub fn expected_whole_query(raw: &str) -> String {
-    query_where(raw, |_| true)
+    query_where(raw, false, |_| true)
 }
 
 /// The parameters whose form-decoded name `keep` accepts and that are not `X-Amz-*`, each side
-/// form-decoded and URI-encoded, sorted by encoded name then value.
-pub fn query_where(raw: &str, keep: impl Fn(&[u8]) -> bool) -> String {
+/// form-decoded and URI-encoded, sorted by encoded name then value when `sort`.
+pub fn query_where(raw: &str, sort: bool, keep: impl Fn(&[u8]) -> bool) -> String {
     let mut pairs: Vec<(String, String)> = raw
         .split('&')
         .filter(|part| !part.is_empty())
@@ -535,7 +535,9 @@ pub fn query_where(raw: &str, keep: impl Fn(&[u8]) -> bool) -> String {
             (!x_amz && keep(&name)).then(|| (uri_encode(&name), uri_encode(&form_decode(value))))
         })
         .collect();
-    pairs.sort();
+    if sort {
+        pairs.sort();
+    }
     pairs
         .iter()
         .map(|(name, value)| format!("{name}={value}"))
