@@ -1,7 +1,7 @@
 //! Handler configuration. Lambda@Edge has no environment variables, so overrides come from a file
 //! bundled beside the code (`edge-signer.json`); without one, the defaults apply.
 
-use crate::origin::OriginKind;
+use crate::origin::{OriginKind, Signing};
 use serde::Deserialize;
 
 /// The file name looked for beside the function's code.
@@ -53,6 +53,18 @@ impl HandlerConfig {
         if let Some(list) = file.query_allow_list {
             config.query_allow_list = list;
         }
+        // A region set is SigV4A's; with SigV4 it would sign `*` as the scope's region, and
+        // every request would be refused by the origin.
+        if let Some(kind) = file
+            .extra_origins
+            .iter()
+            .find(|kind| kind.region_set.is_some() && kind.signing != Signing::S3SigV4a)
+        {
+            return Err(format!(
+                "{CONFIG_FILE_NAME}: extraOrigins entry for {:?}: regionSet needs \"signing\": \"s3-sigv4a\"",
+                kind.service
+            ));
+        }
         config.origins.splice(0..0, file.extra_origins);
         Ok(config)
     }
@@ -61,7 +73,22 @@ impl HandlerConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::origin::{Signing, recognise};
+    use crate::origin::recognise;
+
+    #[test]
+    fn a_region_set_without_sigv4a_is_refused() {
+        let entry = |signing: &str| {
+            format!(
+                r#"{{"extraOrigins": [{{"service": "s3", "hostLabel": "mrap", "suffixes": ["example.com"],
+                   "signing": "{signing}", "regionSet": "*"}}]}}"#
+            )
+        };
+        for signing in ["s3", "default"] {
+            let error = HandlerConfig::from_json(entry(signing).as_bytes()).unwrap_err();
+            assert!(error.contains("regionSet needs"), "{error}");
+        }
+        assert!(HandlerConfig::from_json(entry("s3-sigv4a").as_bytes()).is_ok());
+    }
 
     #[test]
     fn an_extra_origin_is_tried_before_the_built_in_kinds() {

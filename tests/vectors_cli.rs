@@ -192,7 +192,8 @@ fn a_case_without_expected_files_is_skipped_not_passed() {
     }
     let (output, stdout, lines) = run(&[tmp.path()]);
     assert_no_panic(&output);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    // Nothing passed: a suite that checked nothing is not a success.
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert_eq!(lines.len(), 2, "{stdout}");
     assert!(
         lines[0].starts_with(&format!("SKIP {} ", stub.display())),
