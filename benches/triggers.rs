@@ -252,11 +252,11 @@ fn cpu_seconds() -> f64 {
 
 /// This process's user and system CPU time, in seconds.
 fn cpu_split() -> (f64, f64) {
-    // SAFETY: getrusage only writes into the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (seconds(usage.ru_utime), seconds(usage.ru_stime))
+    use nix::sys::resource::{UsageWho, getrusage};
+    use nix::sys::time::TimeValLike;
+    let usage = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage(RUSAGE_SELF)");
+    let seconds = |t: nix::sys::time::TimeVal| t.num_microseconds() as f64 / 1e6;
+    (seconds(usage.user_time()), seconds(usage.system_time()))
 }
 
 /// Where our CPU goes, in process: the strip, the SHA-256 of the PUT body (the payload
@@ -295,10 +295,10 @@ fn hashes_of_4_mb() -> (f64, f64) {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
         .collect();
     let thread_cpu = || {
-        // SAFETY: clock_gettime only writes into the struct it is given.
-        let mut t: libc::timespec = unsafe { std::mem::zeroed() };
-        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
-        t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
+        use nix::sys::time::TimeValLike;
+        let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+            .expect("clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+        t.num_nanoseconds() as f64 / 1e9
     };
     let mean = |rounds: u32, f: &dyn Fn(&[u8])| {
         let cpu = thread_cpu();
