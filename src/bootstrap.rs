@@ -5,7 +5,6 @@ use futures_util::FutureExt;
 use lambda_runtime::Diagnostic;
 use lambda_runtime::tracing::subscriber::EnvFilter;
 use lambda_runtime::tracing::subscriber::filter::LevelFilter;
-use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
@@ -118,14 +117,7 @@ pub fn diagnostic(error_type: &str, message: impl ToString) -> Diagnostic {
     }
 }
 
-/// What a panic said (`panic!`'s message), when it said it as a string.
-pub fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)")
-}
+pub use crate::panic::message as panic_message;
 
 /// Reports a start that failed to the Runtime API's `/init/error`, so that the caller sees
 /// `diagnostic` rather than `Runtime.ExitError` (lambda_runtime posts there only its own SnapStart

@@ -30,6 +30,7 @@ pub mod local;
 pub mod object_lambda;
 pub mod origin;
 pub mod origin_request;
+pub mod panic;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod sigv4;

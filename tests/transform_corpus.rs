@@ -46,14 +46,6 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic".to_owned())
-}
-
 /// The first words of an error, without the numbers: what the summary groups refusals by.
 fn reason_kind(error: &TransformError) -> String {
     let text = error.to_string();
@@ -96,7 +88,7 @@ fn real_images_never_panic_and_strip_to_the_same_pixels_without_metadata() {
         let (strip, report) = match result {
             Ok(results) => results,
             Err(payload) => {
-                failures.push(format!("{name}: panicked: {}", panic_message(&*payload)));
+                failures.push(format!("{name}: panicked: {}", edge_signer::panic::message(&*payload)));
                 continue;
             }
         };

@@ -393,14 +393,8 @@ pub(crate) fn failure(operation: &str, key: &str, error: s3::Error, source_read:
 
 /// Runs the transform, a panic becoming that object's error.
 fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        format!("the transform panicked: {message}")
-    })
+    catch_unwind(AssertUnwindSafe(f))
+        .map_err(|panic| format!("the transform panicked: {}", crate::panic::message(&*panic)))
 }
 
 #[cfg(test)]
