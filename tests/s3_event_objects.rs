@@ -459,6 +459,21 @@ fn header<'a>(asked: &'a Asked, name: &str) -> Option<&'a str> {
     asked.2.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
+/// Processes the stub source into `out/a b.txt` against a server giving `answers` in turn:
+/// the outcome and the requests it saw.
+async fn process_stub(answers: Vec<Answer>) -> (ObjectOutcome, Vec<Asked>) {
+    let (endpoint, asked) = scripted(answers);
+    let outcome = process(
+        &client(&endpoint),
+        &stub_source(),
+        &out("a b.txt"),
+        &settings(),
+        &context(),
+    )
+    .await;
+    (outcome, asked.join().unwrap())
+}
+
 fn stub_source() -> SourceObject {
     SourceObject {
         bucket: BUCKET.into(),
@@ -483,22 +498,14 @@ async fn a_lost_condition_is_superseded_and_the_conditions_are_on_the_wire() {
         |version| -> Answer { (200, vec![("ETag", "\"abc\""), ("x-amz-version-id", version)], b"") };
 
     // No destination: the write must not replace one that appeared since (If-None-Match: *).
-    let (endpoint, asked) = scripted(vec![
+    let (outcome, asked) = process_stub(vec![
         (404, vec![], b""),
         current("v 1"),
         text("\"abc\""),
         (412, vec![], b""),
-    ]);
-    let outcome = process(
-        &client(&endpoint),
-        &stub_source(),
-        &out("a b.txt"),
-        &settings(),
-        &context(),
-    )
+    ])
     .await;
     assert_eq!(outcome, ObjectOutcome::Superseded { bytes_in: 5 });
-    let asked = asked.join().unwrap();
     let methods: Vec<&str> = asked.iter().map(|a| a.0.as_str()).collect();
     assert_eq!(methods, ["HEAD", "HEAD", "GET", "PUT"]);
     assert_eq!(asked[1].1, "/photos/a%20b.txt");
@@ -515,62 +522,30 @@ async fn a_lost_condition_is_superseded_and_the_conditions_are_on_the_wire() {
     }
 
     // A destination not written by us: replaced only as seen at HEAD (If-Match); a 503 is transient.
-    let (endpoint, asked) = scripted(vec![
+    let (outcome, asked) = process_stub(vec![
         (200, vec![("ETag", "\"d1\"")], b""),
         current("v 1"),
         text("\"abc\""),
         (503, vec![], b"<Error><Code>SlowDown</Code></Error>"),
-    ]);
-    let outcome = process(
-        &client(&endpoint),
-        &stub_source(),
-        &out("a b.txt"),
-        &settings(),
-        &context(),
-    )
+    ])
     .await;
     assert!(outcome.is_transient(), "{outcome:?}");
-    let asked = asked.join().unwrap();
     assert_eq!(header(&asked[3], "if-match"), Some("\"d1\""));
 
     // The version named is no longer the current one (a newer upload): a read pinned to it would
     // succeed, so its output would replace the newer one's. Nothing is read or written.
-    let (endpoint, asked) = scripted(vec![(404, vec![], b""), current("v 2")]);
-    let outcome = process(
-        &client(&endpoint),
-        &stub_source(),
-        &out("a b.txt"),
-        &settings(),
-        &context(),
-    )
-    .await;
+    let (outcome, asked) = process_stub(vec![(404, vec![], b""), current("v 2")]).await;
     assert_eq!(outcome, ObjectOutcome::NotCurrent);
-    assert_eq!(asked.join().unwrap().len(), 2);
+    assert_eq!(asked.len(), 2);
     // Deleted since (a delete marker: 404 without a version id): the same.
-    let (endpoint, asked) = scripted(vec![(404, vec![], b""), (404, vec![], b"")]);
-    let outcome = process(
-        &client(&endpoint),
-        &stub_source(),
-        &out("a b.txt"),
-        &settings(),
-        &context(),
-    )
-    .await;
+    let (outcome, asked) = process_stub(vec![(404, vec![], b""), (404, vec![], b"")]).await;
     assert_eq!(outcome, ObjectOutcome::NotCurrent);
-    assert_eq!(asked.join().unwrap().len(), 2);
+    assert_eq!(asked.len(), 2);
 
     // The source replaced since the event (S3 answers the GET's If-Match with 412): nothing written.
-    let (endpoint, asked) = scripted(vec![(404, vec![], b""), current("v 1"), (412, vec![], b"")]);
-    let outcome = process(
-        &client(&endpoint),
-        &stub_source(),
-        &out("a b.txt"),
-        &settings(),
-        &context(),
-    )
-    .await;
+    let (outcome, asked) = process_stub(vec![(404, vec![], b""), current("v 1"), (412, vec![], b"")]).await;
     assert_eq!(outcome, ObjectOutcome::Superseded { bytes_in: 0 });
-    assert_eq!(asked.join().unwrap().len(), 3);
+    assert_eq!(asked.len(), 3);
 
     // A duplicate delivery, and in place an echo of the function's own write: one HEAD, nothing else.
     let marked = |source_etag| -> Answer {
@@ -581,17 +556,9 @@ async fn a_lost_condition_is_superseded_and_the_conditions_are_on_the_wire() {
         ];
         (200, headers, b"")
     };
-    let (endpoint, asked) = scripted(vec![marked("abc")]);
-    let outcome = process(
-        &client(&endpoint),
-        &stub_source(),
-        &out("a b.txt"),
-        &settings(),
-        &context(),
-    )
-    .await;
+    let (outcome, asked) = process_stub(vec![marked("abc")]).await;
     assert_eq!(outcome, ObjectOutcome::AlreadyDone);
-    assert_eq!(asked.join().unwrap().len(), 1);
+    assert_eq!(asked.len(), 1);
     let here = Destination {
         bucket: BUCKET.into(),
         key: "a b.txt".into(),
@@ -606,15 +573,6 @@ async fn a_lost_condition_is_superseded_and_the_conditions_are_on_the_wire() {
     assert_eq!(asked.join().unwrap().len(), 1);
 
     // Access denied is permanent.
-    let (endpoint, asked) = scripted(vec![(403, vec![], b"")]);
-    let outcome = process(
-        &client(&endpoint),
-        &stub_source(),
-        &out("a b.txt"),
-        &settings(),
-        &context(),
-    )
-    .await;
+    let (outcome, _) = process_stub(vec![(403, vec![], b"")]).await;
     assert!(matches!(outcome, ObjectOutcome::Failed { .. }), "{outcome:?}");
-    asked.join().unwrap();
 }

@@ -88,7 +88,10 @@ fn real_images_never_panic_and_strip_to_the_same_pixels_without_metadata() {
         let (strip, report) = match result {
             Ok(results) => results,
             Err(payload) => {
-                failures.push(format!("{name}: panicked: {}", edge_signer::panic::message(&*payload)));
+                failures.push(format!(
+                    "{name}: panicked: {}",
+                    edge_signer::panic::message(&*payload)
+                ));
                 continue;
             }
         };
