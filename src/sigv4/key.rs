@@ -1,12 +1,12 @@
 //! Step 3 of SigV4: the signing key, derived from the secret for one day, region and service, and
 //! a small cache so that the hot path derives it once a day instead of on every request.
 
+use super::entries::Entries;
 use super::error::SigningError;
 use super::params::SigningParams;
 use super::scope::{check_credentials, check_params};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use std::sync::Mutex;
 
 /// HMAC-SHA256 keyed with a signing key: the state after the key's inner and outer pads, so that
 /// a cached key costs a copy, not the two blocks of keying, per signature.
@@ -84,7 +84,7 @@ impl Entry {
 /// assert_eq!(cache.len(), 0);
 /// ```
 pub struct SigningKeyCache {
-    entries: Mutex<Vec<Entry>>,
+    entries: Entries<Entry, CAPACITY>,
 }
 
 impl Default for SigningKeyCache {
@@ -106,25 +106,18 @@ impl SigningKeyCache {
     /// An empty cache.
     pub const fn new() -> Self {
         Self {
-            entries: Mutex::new(Vec::new()),
+            entries: Entries::new(),
         }
     }
 
     /// How many keys are cached.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.entries.len()
     }
 
     /// Whether no key is cached.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
-        // A panic elsewhere cannot leave an entry half-written: entries are pushed whole.
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The cached signing key of `params`' scope on `day`, after the checks of what signing puts
@@ -146,7 +139,7 @@ impl SigningKeyCache {
         let (region, service) = (params.region, params.service);
         let secret = params.credentials.secret_access_key();
         let access_key = params.credentials.access_key_id();
-        let mut entries = self.lock();
+        let mut entries = self.entries.lock();
         let hit = entries
             .iter_mut()
             .find(|e| e.is_for(secret, day, region, service));
@@ -174,13 +167,7 @@ impl SigningKeyCache {
         let (region, service) = (params.region, params.service);
         let secret = params.credentials.secret_access_key();
         let mac = keyed(&signing_key(secret, day, region, service));
-        let mut entries = self.lock();
-        // Another thread may have cached the same key meanwhile: one entry per scope.
-        entries.retain(|e| !e.is_for(secret, day.as_bytes(), region, service));
-        if entries.len() == CAPACITY {
-            entries.remove(0);
-        }
-        entries.push(Entry {
+        let entry = Entry {
             secret: secret.to_owned(),
             date: day.to_owned(),
             region: region.to_owned(),
@@ -188,7 +175,9 @@ impl SigningKeyCache {
             mac: mac.clone(),
             access_key: params.credentials.access_key_id().to_owned(),
             token: token.map(str::to_owned),
-        });
+        };
+        self.entries
+            .insert(entry, |e| e.is_for(secret, day.as_bytes(), region, service));
         mac
     }
 }

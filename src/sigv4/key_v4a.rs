@@ -18,6 +18,7 @@
 //! times faster than p256's; `bench-results/2026-12-05-sigv4a.md`), with a nonce ring draws from
 //! the operating system's generator and hedges with the key and the message.
 
+use super::entries::Entries;
 use super::error::SigningError;
 use super::params::{ALGORITHM_V4A, SigningParams};
 use super::scope::check_params;
@@ -29,7 +30,7 @@ use p256::{NonZeroScalar, Scalar};
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
 use sha2::Sha256;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// aws-c-auth gives up after this many candidates; each is refused with probability about
 /// 2^-224, so no real secret reaches it.
@@ -183,7 +184,7 @@ struct Entry {
 /// assert!(cache.is_empty());
 /// ```
 pub struct SigV4aKeyCache {
-    entries: Mutex<Vec<Entry>>,
+    entries: Entries<Entry, CAPACITY>,
 }
 
 impl Default for SigV4aKeyCache {
@@ -205,13 +206,13 @@ impl SigV4aKeyCache {
     /// An empty cache.
     pub const fn new() -> Self {
         Self {
-            entries: Mutex::new(Vec::new()),
+            entries: Entries::new(),
         }
     }
 
     /// How many keys are cached.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.entries.len()
     }
 
     /// Whether no key is cached.
@@ -219,15 +220,9 @@ impl SigV4aKeyCache {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
-        // Entries are pushed whole: a panic elsewhere cannot leave one half-written.
+    fn cached(&self, access_key: &str, secret: &str) -> Option<Arc<SigV4aKey>> {
         self.entries
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn cached(&self, access_key: &str, secret: &str) -> Option<Arc<SigV4aKey>> {
-        self.lock()
             .iter()
             .find(|e| e.access_key == access_key && e.secret == secret)
             .map(|e| Arc::clone(&e.key))
@@ -250,17 +245,13 @@ impl SigV4aKeyCache {
     /// Derives the key of `access_key` and `secret` and caches it.
     pub(crate) fn derive_key(&self, access_key: &str, secret: &str) -> Result<Arc<SigV4aKey>, SigningError> {
         let key = Arc::new(SigV4aKey::derive(access_key, secret)?);
-        let mut entries = self.lock();
-        // Another thread may have cached it meanwhile: one entry per access key.
-        entries.retain(|e| !(e.access_key == access_key && e.secret == secret));
-        if entries.len() == CAPACITY {
-            entries.remove(0);
-        }
-        entries.push(Entry {
+        let entry = Entry {
             access_key: access_key.to_owned(),
             secret: secret.to_owned(),
             key: Arc::clone(&key),
-        });
+        };
+        self.entries
+            .insert(entry, |e| e.access_key == access_key && e.secret == secret);
         Ok(key)
     }
 

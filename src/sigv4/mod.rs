@@ -21,6 +21,7 @@
 
 pub mod bytes;
 mod canonical_request;
+mod entries;
 mod error;
 pub mod key;
 mod key_v4a;
